@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ipsecdiag: the analysis engine. It is fed IKE messages, ESP packets and
+ * ICMP errors in capture order, tracks IKE SAs ("tunnels") across the switch
+ * from UDP 500 to 4500 and across NAT, matches requests with responses,
+ * detects retransmissions, and raises named findings (rule ids with
+ * parameters). It knows nothing of Wireshark: the glue layer renders the
+ * findings with the texts of the rules catalog.
+ *
+ * Findings come in two kinds. "Immediate" findings are raised while a frame
+ * is fed and depend only on what came before it, so a single pass shows them.
+ * "Final" findings need the end of the capture (a request that is never
+ * answered); ipsecdiag_engine_finalize() attaches them to the frames they
+ * concern, and a second pass shows them there too.
+ */
+#ifndef IPSECDIAG_ENGINE_H
+#define IPSECDIAG_ENGINE_H
+
+#include <glib.h>
+#include "ipsecdiag/ike_parse.h"
+
+G_BEGIN_DECLS
+
+/* Bounds that keep memory proportional to tunnels, not packets. */
+#define IPSECDIAG_MAX_TUNNELS 200000
+#define IPSECDIAG_MAX_MESSAGES_PER_TUNNEL 64   /* distinct messages (retransmissions are counted, not stored) */
+#define IPSECDIAG_MAX_SENDS_TIMED 16           /* transmission times kept per message, for the backoff */
+#define IPSECDIAG_MAX_ESP_SAS 400000
+#define IPSECDIAG_MAX_FINDINGS_PER_TUNNEL 32
+#define IPSECDIAG_RETRANSMIT_THRESHOLD 2       /* retransmissions before "unanswered" is raised in one pass */
+
+typedef struct {
+  guint8 family;                 /* 4, 6, or 0 when unknown */
+  guint8 bytes[16];
+} ipsecdiag_addr_t;
+
+typedef struct {
+  ipsecdiag_addr_t addr;
+  guint16 port;
+} ipsecdiag_endpoint_t;
+
+/* What the glue knows of the packet carrying the data. */
+typedef struct {
+  guint32 frame;                 /* frame number, increasing on the first pass */
+  double time;                   /* absolute time in seconds */
+  ipsecdiag_endpoint_t src, dst; /* outer IP addresses and UDP ports (0 for native ESP) */
+  guint8 ttl;                    /* IPv4 TTL or IPv6 hop limit of the outer header, 0 unknown */
+  gboolean non_esp_marker;       /* IKE after the 4-byte zero marker (UDP 4500) */
+} ipsecdiag_packet_t;
+
+typedef enum {
+  IPSECDIAG_ROLE_UNKNOWN = 0,
+  IPSECDIAG_ROLE_INITIATOR,
+  IPSECDIAG_ROLE_RESPONDER,
+} ipsecdiag_role_t;
+
+typedef enum {
+  IPSECDIAG_FRAME_IKE = 1,
+  IPSECDIAG_FRAME_ESP,
+  IPSECDIAG_FRAME_ICMP,
+  IPSECDIAG_FRAME_NAT_KEEPALIVE,
+} ipsecdiag_frame_kind_t;
+
+/* Where the capture appears to have been taken, from TTLs and NAT-D. */
+typedef enum {
+  IPSECDIAG_SIDE_UNKNOWN = 0,
+  IPSECDIAG_SIDE_INITIATOR,      /* on or next to the initiator */
+  IPSECDIAG_SIDE_RESPONDER,      /* on or next to the responder */
+  IPSECDIAG_SIDE_PATH,           /* routers on both sides of the capture point */
+} ipsecdiag_capture_side_t;
+
+/* Progress of an IKE SA, ordered by ipsecdiag_state_rank(). */
+typedef enum {
+  IPSECDIAG_ST_NONE = 0,
+  IPSECDIAG_ST_MI1, IPSECDIAG_ST_MR1, IPSECDIAG_ST_MI2, IPSECDIAG_ST_MR2, IPSECDIAG_ST_MI3,
+  IPSECDIAG_ST_AI1, IPSECDIAG_ST_AR1,
+  IPSECDIAG_ST_INIT_REQ, IPSECDIAG_ST_INIT_RESP, IPSECDIAG_ST_AUTH_REQ,
+  IPSECDIAG_ST_P1_DONE,          /* MR3, AI2, or IKE_AUTH answered */
+  IPSECDIAG_ST_P2_REQ,           /* QI1 or CREATE_CHILD_SA request */
+  IPSECDIAG_ST_P2_RESP,          /* QR1 or CREATE_CHILD_SA response */
+  IPSECDIAG_ST_P2_DONE,          /* QI2 */
+  IPSECDIAG_ST_ESP,              /* ESP seen for the tunnel */
+} ipsecdiag_state_t;
+
+/* A named condition with its parameters, rendered by the glue. */
+typedef struct {
+  const char *rule_id;           /* static string, e.g. "first_msg_unanswered" */
+  guint32 frame;                 /* the frame it is shown on */
+  guint32 tunnel;                /* 0 when not tied to a tunnel */
+  gboolean final;                /* needed the end of the capture */
+  guint n_params;
+  char **keys;                   /* n_params names (static strings) */
+  char **values;                 /* n_params values (owned) */
+} ipsecdiag_finding_t;
+
+/* What the engine concluded about one frame. */
+typedef struct {
+  guint32 frame;
+  guint8 kind;                   /* ipsecdiag_frame_kind_t */
+  guint8 sender_role;            /* ipsecdiag_role_t */
+  guint8 state;                  /* tunnel state after this frame */
+  guint8 parse_status;           /* ike_parse_status_t */
+  guint32 tunnel;                /* 1-based, 0 when none */
+  const char *message;           /* "MR2", "IKE_AUTH request", "QI1", ... (static or engine-owned) */
+  guint8 exchange_type;
+  guint32 message_id;
+  guint32 request_frame;         /* for a response: the first transmission of its request */
+  guint32 response_frame;        /* for a request: its first response (set when it arrives) */
+  guint32 retransmission_of;     /* first transmission of the same message, 0 if original */
+  guint16 retransmission_number; /* 1 for the first retransmission ... */
+  double retransmission_delay;   /* seconds since the previous transmission */
+  guint32 esp_spi;
+  guint32 esp_sequence;
+  GPtrArray *findings;           /* ipsecdiag_finding_t*, immediate then final ones; may be NULL */
+} ipsecdiag_frame_t;
+
+/* A transmitted IKE message (retransmissions counted, not stored). */
+typedef struct {
+  guint8 exchange_type;
+  guint8 sender_role;
+  gboolean is_response;          /* IKEv2 R flag; IKEv1: MRx/ARx/QR1 */
+  gboolean is_request;           /* expects an answer */
+  gboolean on_natt_port;         /* sent on UDP 4500 */
+  guint32 message_id;
+  guint32 length;
+  guint64 digest;                /* of the bytes, for retransmission detection */
+  const char *name;
+  guint32 first_frame, last_frame;
+  double first_time, last_time;
+  guint16 sends;                 /* 1 + retransmissions */
+  guint8 n_times;
+  double times[IPSECDIAG_MAX_SENDS_TIMED];
+  guint32 answer_frame;          /* first new message of the peer after it (0 = none) */
+  double answer_time;
+  gboolean answer_is_response;   /* the answer is the matching response */
+  guint16 sends_before_answer;
+} ipsecdiag_message_t;
+
+#define IPSECDIAG_NATD_I_SRC_OK 0x01
+#define IPSECDIAG_NATD_I_SRC_BAD 0x02
+#define IPSECDIAG_NATD_I_DST_OK 0x04
+#define IPSECDIAG_NATD_I_DST_BAD 0x08
+#define IPSECDIAG_NATD_R_SRC_OK 0x10
+#define IPSECDIAG_NATD_R_SRC_BAD 0x20
+#define IPSECDIAG_NATD_R_DST_OK 0x40
+#define IPSECDIAG_NATD_R_DST_BAD 0x80
+
+typedef struct {
+  guint32 id;                    /* 1-based */
+  guint8 version;                /* 1 or 2 */
+  guint8 mode;                   /* exchange type that opened it: Main, Aggressive, IKE_SA_INIT, or the first seen */
+  guint8 spi_i[IKE_SPI_LEN], spi_r[IKE_SPI_LEN];
+  ipsecdiag_endpoint_t initiator, responder;             /* as first seen */
+  ipsecdiag_endpoint_t initiator_natt, responder_natt;   /* on UDP 4500, port 0 if not seen */
+  gboolean natt_used;            /* IKE or ESP seen on UDP 4500 */
+  gboolean natt_offered;         /* NAT-D or NAT-T vendor ID or NAT_DETECTION notifies */
+  gint8 nat_initiator;           /* -1 unknown, 0 no NAT, 1 NAT in front of the initiator */
+  gint8 nat_responder;           /* same for the responder */
+  guint8 capture_side;           /* ipsecdiag_capture_side_t */
+  gint8 capture_inside_initiator_nat; /* NAT-D: 1 capture between initiator and its NAT, 0 outside, -1 unknown */
+  guint8 natd_results;           /* IPSECDIAG_NATD_* bits: which NAT-D hashes matched what the capture shows */
+  gboolean roles_guessed;        /* IKEv1 SA first seen after its first message */
+  guint8 state;                  /* highest ipsecdiag_state_t reached (by rank) */
+  guint8 initiator_ttl, responder_ttl;  /* last seen, 0 none */
+  guint32 first_frame, last_frame;
+  double first_time, last_time;
+  guint32 n_packets;             /* IKE packets */
+  guint32 n_retransmissions;
+  guint64 esp_packets[2];        /* [0] initiator to responder, [1] responder to initiator */
+  guint64 esp_bytes[2];
+  guint32 n_esp_spis;
+  guint n_messages;
+  ipsecdiag_message_t messages[IPSECDIAG_MAX_MESSAGES_PER_TUNNEL];
+  gboolean messages_capped;
+  guint32 icmp_frame;            /* an ICMP error quoting this tunnel's IKE, 0 none */
+  guint32 superseded_by;         /* a later tunnel between the same two peers */
+  guint32 supersedes;            /* the earlier tunnel between the same two peers */
+  GPtrArray *findings;           /* every finding of the tunnel (immediate and final), not owned */
+  /* Quick Mode / CREATE_CHILD_SA flows, by message ID (bounded by messages). */
+} ipsecdiag_tunnel_t;
+
+typedef struct ipsecdiag_engine ipsecdiag_engine_t;
+
+ipsecdiag_engine_t *ipsecdiag_engine_new(void);
+void ipsecdiag_engine_free(ipsecdiag_engine_t *engine);
+
+/* Feed one IKE message (data starts at the IKE header, after any non-ESP
+ * marker). A 1-byte 0xff payload on UDP 4500 is a NAT keepalive. Returns the
+ * frame record (owned by the engine), never NULL. */
+const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
+                                                   const ipsecdiag_packet_t *pkt,
+                                                   const guint8 *data, gsize len);
+
+/* Feed one ESP packet. Returns a frame record only if the frame carries a
+ * finding (ESP frames are counted per SPI, not stored); NULL otherwise. */
+const ipsecdiag_frame_t *ipsecdiag_engine_feed_esp(ipsecdiag_engine_t *engine,
+                                                   const ipsecdiag_packet_t *pkt,
+                                                   guint32 spi, guint32 sequence,
+                                                   guint32 esp_length);
+
+/* Feed an ICMP or ICMPv6 error: icmp_family is 4 or 6, quoted points at the
+ * quoted IP header. Returns NULL if the quoted packet is not IKE. */
+const ipsecdiag_frame_t *ipsecdiag_engine_feed_icmp(ipsecdiag_engine_t *engine,
+                                                    const ipsecdiag_packet_t *pkt,
+                                                    guint8 icmp_family, guint8 type, guint8 code,
+                                                    const guint8 *quoted, gsize quoted_len);
+
+/* The stored record of a frame, or NULL. */
+const ipsecdiag_frame_t *ipsecdiag_engine_frame(const ipsecdiag_engine_t *engine, guint32 frame);
+
+/* The tunnel an ESP SPI (towards dst) was linked to; 0 if none. */
+guint32 ipsecdiag_engine_esp_tunnel(const ipsecdiag_engine_t *engine, guint32 spi,
+                                    const ipsecdiag_addr_t *dst);
+
+/* Attach end-of-capture findings. Idempotent; cheap when nothing was fed
+ * since the last call. */
+void ipsecdiag_engine_finalize(ipsecdiag_engine_t *engine);
+gboolean ipsecdiag_engine_is_finalized(const ipsecdiag_engine_t *engine);
+
+guint ipsecdiag_engine_tunnel_count(const ipsecdiag_engine_t *engine);
+const ipsecdiag_tunnel_t *ipsecdiag_engine_tunnel(const ipsecdiag_engine_t *engine, guint32 id);
+
+/* The findings the end of the capture would give a tunnel if it ended now
+ * (what finalize attaches), appended to out as newly allocated findings
+ * (free with ipsecdiag_finding_free). */
+void ipsecdiag_engine_evaluate_tunnel(const ipsecdiag_engine_t *engine, guint32 id, GPtrArray *out);
+
+/* Findings not tied to a frame's own message (e.g. caps hit); may be empty. */
+const GPtrArray *ipsecdiag_engine_global_findings(const ipsecdiag_engine_t *engine);
+
+void ipsecdiag_finding_free(gpointer finding);
+const char *ipsecdiag_finding_param(const ipsecdiag_finding_t *finding, const char *key);
+
+/* Labels. */
+const char *ipsecdiag_role_name(guint8 role);                /* "initiator", "responder", "unknown" */
+const char *ipsecdiag_state_name(guint8 state);              /* "phase 1: MR2", "phase 2 done", "ESP flowing" */
+int ipsecdiag_state_rank(guint8 state);
+const char *ipsecdiag_capture_side_name(guint8 side);        /* "initiator side", ... */
+char *ipsecdiag_addr_to_str(const ipsecdiag_addr_t *addr, char *buf, gsize len); /* buf >= 46 */
+char *ipsecdiag_endpoint_to_str(const ipsecdiag_endpoint_t *ep, char *buf, gsize len); /* buf >= 56 */
+gboolean ipsecdiag_addr_equal(const ipsecdiag_addr_t *a, const ipsecdiag_addr_t *b);
+
+G_END_DECLS
+
+#endif

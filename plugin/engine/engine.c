@@ -1,0 +1,598 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ipsecdiag engine: IKE SA tracking. Each IKE message is tied to its IKE SA
+ * by initiator SPI (stable across the UDP 500 -> 4500 switch and NAT), named
+ * in the troubleshooting guides' vocabulary (MI1 ... QI2, IKE_AUTH request),
+ * matched with its request or response, and recognised as a retransmission
+ * when the same bytes come again.
+ */
+#include <string.h>
+
+#include "engine_private.h"
+#include "ipsecdiag/ike_names.h"
+
+static void frame_free(gpointer data)
+{
+  ipsecdiag_frame_t *frame = data;
+  if (frame->findings)
+    g_ptr_array_free(frame->findings, TRUE);
+  g_free(frame);
+}
+
+static void tunnel_free(gpointer data)
+{
+  ipsecdiag_tunnel_t *tunnel = data;
+  if (tunnel->findings)
+    g_ptr_array_free(tunnel->findings, TRUE);
+  g_free(tunnel);
+}
+
+static guint esp_key_hash(gconstpointer key)
+{
+  const esp_sa_key_t *k = key;
+  guint h = k->spi * 2654435761u;
+  for (guint i = 0; i < 16; i++)
+    h = (h ^ k->dst.bytes[i]) * 16777619u;
+  return h ^ k->dst.family;
+}
+
+static gboolean esp_key_equal(gconstpointer a, gconstpointer b)
+{
+  const esp_sa_key_t *x = a, *y = b;
+  return x->spi == y->spi && ipsecdiag_addr_equal(&x->dst, &y->dst);
+}
+
+ipsecdiag_engine_t *ipsecdiag_engine_new(void)
+{
+  ipsecdiag_engine_t *engine = g_new0(ipsecdiag_engine_t, 1);
+  engine->tunnels = g_ptr_array_new_with_free_func(tunnel_free);
+  engine->tunnel_by_spi = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+  engine->tunnel_by_peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  engine->frames = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, frame_free);
+  engine->esp_sas = g_hash_table_new_full(esp_key_hash, esp_key_equal, NULL, g_free);
+  engine->global_findings = g_ptr_array_new_with_free_func(ipsecdiag_finding_free);
+  engine->final_findings = g_ptr_array_new();
+  engine->finalized_at = G_MAXUINT64;
+  return engine;
+}
+
+void ipsecdiag_engine_free(ipsecdiag_engine_t *engine)
+{
+  if (!engine)
+    return;
+  g_ptr_array_free(engine->final_findings, TRUE);
+  g_hash_table_destroy(engine->frames);      /* owns the findings */
+  g_ptr_array_free(engine->tunnels, TRUE);
+  g_hash_table_destroy(engine->tunnel_by_spi);
+  g_hash_table_destroy(engine->tunnel_by_peers);
+  g_hash_table_destroy(engine->esp_sas);
+  g_ptr_array_free(engine->global_findings, TRUE);
+  g_free(engine);
+}
+
+ipsecdiag_frame_t *engine_frame_new(ipsecdiag_engine_t *engine, guint32 frame_number, guint8 kind)
+{
+  ipsecdiag_frame_t *frame = g_new0(ipsecdiag_frame_t, 1);
+  frame->frame = frame_number;
+  frame->kind = kind;
+  g_hash_table_replace(engine->frames, GUINT_TO_POINTER(frame_number), frame);
+  return frame;
+}
+
+const ipsecdiag_frame_t *ipsecdiag_engine_frame(const ipsecdiag_engine_t *engine, guint32 frame)
+{
+  return g_hash_table_lookup(engine->frames, GUINT_TO_POINTER(frame));
+}
+
+ipsecdiag_tunnel_t *engine_tunnel_get(const ipsecdiag_engine_t *engine, guint32 id)
+{
+  if (id == 0 || id > engine->tunnels->len)
+    return NULL;
+  return g_ptr_array_index(engine->tunnels, id - 1);
+}
+
+const ipsecdiag_tunnel_t *ipsecdiag_engine_tunnel(const ipsecdiag_engine_t *engine, guint32 id)
+{
+  return engine_tunnel_get(engine, id);
+}
+
+guint ipsecdiag_engine_tunnel_count(const ipsecdiag_engine_t *engine)
+{
+  return engine->tunnels->len;
+}
+
+const GPtrArray *ipsecdiag_engine_global_findings(const ipsecdiag_engine_t *engine)
+{
+  return engine->global_findings;
+}
+
+/* Unordered address pair, so both directions find the same tunnel. */
+static char *peers_key(const ipsecdiag_addr_t *a, const ipsecdiag_addr_t *b)
+{
+  char sa[64], sb[64];
+  ipsecdiag_addr_to_str(a, sa, sizeof sa);
+  ipsecdiag_addr_to_str(b, sb, sizeof sb);
+  return strcmp(sa, sb) < 0 ? g_strconcat(sa, " ", sb, NULL) : g_strconcat(sb, " ", sa, NULL);
+}
+
+ipsecdiag_tunnel_t *engine_tunnel_by_peers(const ipsecdiag_engine_t *engine,
+                                           const ipsecdiag_addr_t *a, const ipsecdiag_addr_t *b)
+{
+  char *key = peers_key(a, b);
+  gpointer id = g_hash_table_lookup(engine->tunnel_by_peers, key);
+  g_free(key);
+  return engine_tunnel_get(engine, GPOINTER_TO_UINT(id));
+}
+
+static gboolean endpoint_equal(const ipsecdiag_endpoint_t *a, const ipsecdiag_endpoint_t *b)
+{
+  return a->port == b->port && ipsecdiag_addr_equal(&a->addr, &b->addr);
+}
+
+/* 0 when src is the initiator, 1 the responder, -1 unknown. */
+int engine_tunnel_direction(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_endpoint_t *src)
+{
+  if (endpoint_equal(src, &tunnel->initiator) || endpoint_equal(src, &tunnel->initiator_natt))
+    return 0;
+  if (endpoint_equal(src, &tunnel->responder) || endpoint_equal(src, &tunnel->responder_natt))
+    return 1;
+  /* Ports change across NAT-T and NAT; the address alone still tells. */
+  if (ipsecdiag_addr_equal(&src->addr, &tunnel->initiator.addr)
+      && !ipsecdiag_addr_equal(&src->addr, &tunnel->responder.addr))
+    return 0;
+  if (ipsecdiag_addr_equal(&src->addr, &tunnel->responder.addr)
+      && !ipsecdiag_addr_equal(&src->addr, &tunnel->initiator.addr))
+    return 1;
+  return -1;
+}
+
+static guint64 spi_key(const guint8 spi[IKE_SPI_LEN])
+{
+  guint64 key;
+  memcpy(&key, spi, sizeof key);
+  return key;
+}
+
+static guint64 message_digest(const guint8 *data, gsize len)
+{
+  guint64 h = 1469598103934665603ull;   /* FNV-1a */
+  for (gsize i = 0; i < len; i++)
+    h = (h ^ data[i]) * 1099511628211ull;
+  return h;
+}
+
+static ipsecdiag_tunnel_t *tunnel_create(ipsecdiag_engine_t *engine, const ike_message_t *msg,
+                                         const ipsecdiag_packet_t *pkt)
+{
+  if (engine->tunnels->len >= IPSECDIAG_MAX_TUNNELS) {
+    if (!engine->tunnel_cap_noted) {
+      ipsecdiag_finding_t *f = finding_new("tunnel_cap_reached", pkt->frame, 0, FALSE);
+      finding_set(f, "count", "%u", (guint)IPSECDIAG_MAX_TUNNELS);
+      engine_add_global_finding(engine, f);
+      engine->tunnel_cap_noted = TRUE;
+    }
+    return NULL;
+  }
+  ipsecdiag_tunnel_t *tunnel = g_new0(ipsecdiag_tunnel_t, 1);
+  g_ptr_array_add(engine->tunnels, tunnel);
+  tunnel->id = engine->tunnels->len;
+  tunnel->version = msg->major_version;
+  tunnel->mode = msg->exchange_type;
+  memcpy(tunnel->spi_i, msg->spi_i, IKE_SPI_LEN);
+  memcpy(tunnel->spi_r, msg->spi_r, IKE_SPI_LEN);
+  tunnel->nat_initiator = tunnel->nat_responder = -1;
+  tunnel->capture_inside_initiator_nat = -1;
+  tunnel->first_frame = pkt->frame;
+  tunnel->first_time = pkt->time;
+  tunnel->findings = g_ptr_array_new();
+
+  /* Who sent the first message we see? */
+  gboolean from_initiator;
+  if (msg->major_version == 2) {
+    from_initiator = (msg->flags & IKEV2_FLAG_INITIATOR) != 0;
+  } else {
+    static const guint8 zero[IKE_SPI_LEN];
+    from_initiator = memcmp(msg->spi_r, zero, IKE_SPI_LEN) == 0;
+    /* Both cookies set: the SA began before the capture; assume the sender initiated. */
+    tunnel->roles_guessed = !from_initiator;
+    from_initiator = TRUE;
+  }
+  tunnel->initiator = from_initiator ? pkt->src : pkt->dst;
+  tunnel->responder = from_initiator ? pkt->dst : pkt->src;
+
+  guint64 *key = g_new(guint64, 1);
+  *key = spi_key(msg->spi_i);
+  g_hash_table_replace(engine->tunnel_by_spi, key, GUINT_TO_POINTER(tunnel->id));
+
+  char *pk = peers_key(&pkt->src.addr, &pkt->dst.addr);
+  ipsecdiag_tunnel_t *previous = engine_tunnel_get(engine,
+      GPOINTER_TO_UINT(g_hash_table_lookup(engine->tunnel_by_peers, pk)));
+  if (previous) {
+    previous->superseded_by = tunnel->id;
+    tunnel->supersedes = previous->id;
+  }
+  g_hash_table_replace(engine->tunnel_by_peers, pk, GUINT_TO_POINTER(tunnel->id));
+  return tunnel;
+}
+
+static ipsecdiag_tunnel_t *tunnel_lookup(ipsecdiag_engine_t *engine, const ike_message_t *msg)
+{
+  guint64 key = spi_key(msg->spi_i);
+  ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine,
+      GPOINTER_TO_UINT(g_hash_table_lookup(engine->tunnel_by_spi, &key)));
+  if (tunnel && tunnel->version != msg->major_version)
+    return NULL;            /* same SPI reused by the other IKE version: a new SA */
+  return tunnel;
+}
+
+static ipsecdiag_role_t sender_role(const ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,
+                                    const ipsecdiag_packet_t *pkt)
+{
+  if (msg->major_version == 2)
+    return (msg->flags & IKEV2_FLAG_INITIATOR) ? IPSECDIAG_ROLE_INITIATOR : IPSECDIAG_ROLE_RESPONDER;
+  int dir = engine_tunnel_direction(tunnel, &pkt->src);
+  if (dir < 0) {
+    int reverse = engine_tunnel_direction(tunnel, &pkt->dst);
+    dir = reverse < 0 ? -1 : 1 - reverse;
+  }
+  return dir == 0 ? IPSECDIAG_ROLE_INITIATOR
+       : dir == 1 ? IPSECDIAG_ROLE_RESPONDER : IPSECDIAG_ROLE_UNKNOWN;
+}
+
+static gboolean has_payload(const ike_message_t *msg, guint8 type)
+{
+  for (guint i = 0; i < msg->n_payloads; i++)
+    if (msg->payloads[i].type == type)
+      return TRUE;
+  return FALSE;
+}
+
+static guint count_messages(const ipsecdiag_tunnel_t *tunnel, guint8 exchange, guint32 message_id,
+                            guint8 role)
+{
+  guint n = 0;
+  for (guint i = 0; i < tunnel->n_messages; i++) {
+    const ipsecdiag_message_t *m = &tunnel->messages[i];
+    if (m->exchange_type == exchange && m->message_id == message_id && m->sender_role == role)
+      n++;
+  }
+  return n;
+}
+
+static const ipsecdiag_message_t *first_message_of_flow(const ipsecdiag_tunnel_t *tunnel,
+                                                        guint8 exchange, guint32 message_id)
+{
+  for (guint i = 0; i < tunnel->n_messages; i++)
+    if (tunnel->messages[i].exchange_type == exchange && tunnel->messages[i].message_id == message_id)
+      return &tunnel->messages[i];
+  return NULL;
+}
+
+/* Name a new IKEv1 message and say whether it expects an answer / is one. */
+static const char *name_v1(const ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,
+                           ipsecdiag_role_t role, gboolean *is_request, gboolean *is_response,
+                           guint8 *state)
+{
+  gboolean from_i = role == IPSECDIAG_ROLE_INITIATOR;
+  *is_request = *is_response = FALSE;
+  *state = IPSECDIAG_ST_NONE;
+  switch (msg->exchange_type) {
+  case IKEV1_EXCH_MAIN:
+    if (!msg->encrypted && has_payload(msg, IKEV1_PL_SA)) {
+      *is_request = from_i; *is_response = !from_i;
+      *state = from_i ? IPSECDIAG_ST_MI1 : IPSECDIAG_ST_MR1;
+      return from_i ? "MI1" : "MR1";
+    }
+    if (!msg->encrypted && has_payload(msg, IKEV1_PL_KE)) {
+      *is_request = from_i; *is_response = !from_i;
+      *state = from_i ? IPSECDIAG_ST_MI2 : IPSECDIAG_ST_MR2;
+      return from_i ? "MI2" : "MR2";
+    }
+    if (msg->encrypted) {
+      *is_request = from_i; *is_response = !from_i;
+      *state = from_i ? IPSECDIAG_ST_MI3 : IPSECDIAG_ST_P1_DONE;
+      return from_i ? "MI3" : "MR3";
+    }
+    return from_i ? "Main Mode (initiator)" : "Main Mode (responder)";
+  case IKEV1_EXCH_AGGRESSIVE:
+    if (!msg->encrypted && has_payload(msg, IKEV1_PL_SA)) {
+      *is_request = from_i; *is_response = !from_i;
+      *state = from_i ? IPSECDIAG_ST_AI1 : IPSECDIAG_ST_AR1;
+      return from_i ? "AI1" : "AR1";
+    }
+    if (from_i) {
+      *state = IPSECDIAG_ST_P1_DONE;
+      return "AI2";
+    }
+    return "Aggressive Mode (responder)";
+  case IKEV1_EXCH_QUICK: {
+    /* Either peer may start a Quick Mode; its first sender is the QM initiator. */
+    const ipsecdiag_message_t *first = first_message_of_flow(tunnel, msg->exchange_type, msg->message_id);
+    gboolean from_qm_i = first == NULL || first->sender_role == role;
+    guint previous = count_messages(tunnel, msg->exchange_type, msg->message_id, role);
+    if (from_qm_i && previous == 0) {
+      *is_request = TRUE;
+      *state = IPSECDIAG_ST_P2_REQ;
+      return "QI1";
+    }
+    if (!from_qm_i && previous == 0) {
+      *is_response = TRUE;
+      *state = IPSECDIAG_ST_P2_RESP;
+      return "QR1";
+    }
+    if (from_qm_i && previous == 1) {
+      *state = IPSECDIAG_ST_P2_DONE;
+      return "QI2";
+    }
+    return "Quick Mode";
+  }
+  case IKEV1_EXCH_INFORMATIONAL:
+    return msg->encrypted ? "Informational (encrypted)" : "Informational";
+  case IKEV1_EXCH_TRANSACTION:
+    return "Mode Config";
+  default:
+    return ike_exchange_name(msg->exchange_type);
+  }
+}
+
+static const char *name_v2(const ike_message_t *msg, gboolean *is_request, gboolean *is_response,
+                           guint8 *state)
+{
+  static const char *const requests[] = {"IKE_SA_INIT request", "IKE_AUTH request",
+                                         "CREATE_CHILD_SA request", "INFORMATIONAL request"};
+  static const char *const responses[] = {"IKE_SA_INIT response", "IKE_AUTH response",
+                                          "CREATE_CHILD_SA response", "INFORMATIONAL response"};
+  gboolean response = (msg->flags & IKEV2_FLAG_RESPONSE) != 0;
+  *is_response = response;
+  *is_request = !response;
+  *state = IPSECDIAG_ST_NONE;
+  gboolean error = FALSE;
+  for (guint i = 0; i < msg->n_notifies; i++)
+    if (ike_notify_is_error(2, msg->notifies[i].type))
+      error = TRUE;
+  switch (msg->exchange_type) {
+  case IKEV2_EXCH_IKE_SA_INIT:
+    *state = response ? (error ? IPSECDIAG_ST_NONE : IPSECDIAG_ST_INIT_RESP) : IPSECDIAG_ST_INIT_REQ;
+    break;
+  case IKEV2_EXCH_IKE_AUTH:
+    *state = response ? IPSECDIAG_ST_P1_DONE : IPSECDIAG_ST_AUTH_REQ;
+    break;
+  case IKEV2_EXCH_CREATE_CHILD_SA:
+    *state = response ? IPSECDIAG_ST_P2_RESP : IPSECDIAG_ST_P2_REQ;
+    break;
+  default:
+    break;
+  }
+  if (msg->exchange_type >= IKEV2_EXCH_IKE_SA_INIT && msg->exchange_type <= IKEV2_EXCH_INFORMATIONAL)
+    return (response ? responses : requests)[msg->exchange_type - IKEV2_EXCH_IKE_SA_INIT];
+  return response ? "IKEv2 response" : "IKEv2 request";
+}
+
+static void raise_state(ipsecdiag_tunnel_t *tunnel, guint8 state)
+{
+  if (ipsecdiag_state_rank(state) > ipsecdiag_state_rank(tunnel->state))
+    tunnel->state = state;
+}
+
+static ipsecdiag_message_t *find_retransmitted(ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,
+                                               ipsecdiag_role_t role, guint64 digest, gsize len)
+{
+  for (guint i = tunnel->n_messages; i-- > 0;) {
+    ipsecdiag_message_t *m = &tunnel->messages[i];
+    if (m->digest == digest && m->length == len && m->sender_role == role
+        && m->exchange_type == msg->exchange_type && m->message_id == msg->message_id)
+      return m;
+  }
+  return NULL;
+}
+
+static void note_send_time(ipsecdiag_message_t *message, double time)
+{
+  if (message->n_times < IPSECDIAG_MAX_SENDS_TIMED)
+    message->times[message->n_times++] = time;
+}
+
+/* IKEv2: the request this response answers. */
+static ipsecdiag_message_t *find_request_v2(ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,
+                                            ipsecdiag_role_t responder_role)
+{
+  for (guint i = tunnel->n_messages; i-- > 0;) {
+    ipsecdiag_message_t *m = &tunnel->messages[i];
+    if (m->is_request && m->sender_role != responder_role && m->message_id == msg->message_id
+        && m->exchange_type == msg->exchange_type)
+      return m;
+  }
+  return NULL;
+}
+
+static void link_answer(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
+                        ipsecdiag_message_t *request, ipsecdiag_frame_t *frame, double time,
+                        gboolean is_matching_response)
+{
+  if (request->answer_frame)
+    return;
+  request->answer_frame = frame->frame;
+  request->answer_time = time;
+  request->answer_is_response = is_matching_response;
+  request->sends_before_answer = request->sends;
+  if (is_matching_response) {
+    frame->request_frame = request->first_frame;
+    ipsecdiag_frame_t *request_frame = g_hash_table_lookup(engine->frames,
+                                                           GUINT_TO_POINTER(request->first_frame));
+    if (request_frame && !request_frame->response_frame)
+      request_frame->response_frame = frame->frame;
+  }
+  engine_check_answer(engine, tunnel, request, frame);
+}
+
+/* IKEv1 has no response flag: any new message of the peer answers the
+ * pending requests; the matching one (MR1 for MI1, QR1 for QI1) is linked. */
+static void answer_pending_v1(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
+                              const ike_message_t *msg, ipsecdiag_role_t role, gboolean is_response,
+                              ipsecdiag_frame_t *frame, double time)
+{
+  ipsecdiag_message_t *matching = NULL;
+  if (is_response) {
+    for (guint i = tunnel->n_messages; i-- > 0;) {
+      ipsecdiag_message_t *m = &tunnel->messages[i];
+      if (m->is_request && m->sender_role != role && m->exchange_type == msg->exchange_type
+          && (msg->exchange_type != IKEV1_EXCH_QUICK || m->message_id == msg->message_id)) {
+        matching = m;
+        break;
+      }
+    }
+  }
+  for (guint i = 0; i < tunnel->n_messages; i++) {
+    ipsecdiag_message_t *m = &tunnel->messages[i];
+    if (m->is_request && m->sender_role != role && !m->answer_frame)
+      link_answer(engine, tunnel, m, frame, time, m == matching);
+  }
+  if (matching && !frame->request_frame)
+    frame->request_frame = matching->first_frame;
+}
+
+const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
+                                                   const ipsecdiag_packet_t *pkt,
+                                                   const guint8 *data, gsize len)
+{
+  ipsecdiag_frame_t *frame = g_hash_table_lookup(engine->frames, GUINT_TO_POINTER(pkt->frame));
+  if (frame)
+    return frame;                       /* fed already (e.g. a redissection) */
+  engine->feed_count++;
+  if (pkt->time > engine->last_time)
+    engine->last_time = pkt->time;
+
+  if (len == 1 && data[0] == 0xff) {   /* RFC 3948 NAT keepalive */
+    frame = engine_frame_new(engine, pkt->frame, IPSECDIAG_FRAME_NAT_KEEPALIVE);
+    frame->message = "NAT keepalive";
+    ipsecdiag_tunnel_t *tunnel = engine_tunnel_by_peers(engine, &pkt->src.addr, &pkt->dst.addr);
+    if (tunnel) {
+      int dir = engine_tunnel_direction(tunnel, &pkt->src);
+      frame->tunnel = tunnel->id;
+      frame->sender_role = dir == 0 ? IPSECDIAG_ROLE_INITIATOR
+                         : dir == 1 ? IPSECDIAG_ROLE_RESPONDER : IPSECDIAG_ROLE_UNKNOWN;
+      frame->state = tunnel->state;
+    }
+    return frame;
+  }
+
+  frame = engine_frame_new(engine, pkt->frame, IPSECDIAG_FRAME_IKE);
+  ike_message_t *msg = &engine->scratch;
+  ike_parse_status_t status = ike_parse_message(data, len, msg);
+  frame->parse_status = status;
+  if (status != IKE_PARSE_OK && status != IKE_PARSE_TOO_MANY) {
+    ipsecdiag_finding_t *f = finding_new("ike_malformed", pkt->frame, 0, FALSE);
+    finding_set(f, "error", "%s", ike_parse_status_name(status));
+    finding_set(f, "offset", "%u", msg->error_offset);
+    finding_set(f, "length", "%" G_GSIZE_FORMAT, len);
+    engine_attach_finding(engine, frame, f);
+    if (status == IKE_PARSE_TOO_SHORT || status == IKE_PARSE_BAD_VERSION)
+      return frame;                     /* no usable header */
+  }
+  frame->exchange_type = msg->exchange_type;
+  frame->message_id = msg->message_id;
+
+  ipsecdiag_tunnel_t *tunnel = tunnel_lookup(engine, msg);
+  gboolean new_tunnel = FALSE;
+  if (!tunnel) {
+    tunnel = tunnel_create(engine, msg, pkt);
+    if (!tunnel) {
+      frame->message = ike_exchange_name(msg->exchange_type);
+      return frame;
+    }
+    new_tunnel = TRUE;
+  }
+  static const guint8 zero[IKE_SPI_LEN];
+  if (memcmp(tunnel->spi_r, zero, IKE_SPI_LEN) == 0 && memcmp(msg->spi_r, zero, IKE_SPI_LEN) != 0)
+    memcpy(tunnel->spi_r, msg->spi_r, IKE_SPI_LEN);
+
+  frame->tunnel = tunnel->id;
+  tunnel->last_frame = pkt->frame;
+  tunnel->last_time = pkt->time;
+  tunnel->n_packets++;
+
+  ipsecdiag_role_t role = sender_role(tunnel, msg, pkt);
+  frame->sender_role = role;
+
+  gboolean natt_port = pkt->non_esp_marker || pkt->src.port == 4500 || pkt->dst.port == 4500;
+  if (natt_port) {
+    tunnel->natt_used = TRUE;
+    if (role == IPSECDIAG_ROLE_INITIATOR) {
+      if (!tunnel->initiator_natt.port) tunnel->initiator_natt = pkt->src;
+      if (!tunnel->responder_natt.port) tunnel->responder_natt = pkt->dst;
+    } else if (role == IPSECDIAG_ROLE_RESPONDER) {
+      if (!tunnel->responder_natt.port) tunnel->responder_natt = pkt->src;
+      if (!tunnel->initiator_natt.port) tunnel->initiator_natt = pkt->dst;
+    }
+  }
+  if (pkt->ttl) {
+    if (role == IPSECDIAG_ROLE_INITIATOR)
+      tunnel->initiator_ttl = pkt->ttl;
+    else if (role == IPSECDIAG_ROLE_RESPONDER)
+      tunnel->responder_ttl = pkt->ttl;
+  }
+  engine_check_nat_detection(tunnel, msg, pkt, role);
+  engine_update_capture_side(tunnel);
+
+  guint64 digest = message_digest(data, len);
+  ipsecdiag_message_t *message = find_retransmitted(tunnel, msg, role, digest, len);
+  if (message) {
+    double previous = message->last_time;
+    message->sends++;
+    message->last_frame = pkt->frame;
+    message->last_time = pkt->time;
+    note_send_time(message, pkt->time);
+    tunnel->n_retransmissions++;
+    frame->message = message->name;
+    frame->retransmission_of = message->first_frame;
+    frame->retransmission_number = message->sends - 1;
+    frame->retransmission_delay = pkt->time - previous;
+    frame->request_frame = 0;
+    frame->state = tunnel->state;
+    engine_check_retransmission(engine, tunnel, message, frame);
+    return frame;
+  }
+
+  gboolean is_request, is_response;
+  guint8 state;
+  const char *name = msg->major_version == 2
+      ? name_v2(msg, &is_request, &is_response, &state)
+      : name_v1(tunnel, msg, role, &is_request, &is_response, &state);
+  frame->message = name;
+
+  /* Answers are linked before the new message is stored. */
+  if (msg->major_version == 2) {
+    if (is_response) {
+      ipsecdiag_message_t *request = find_request_v2(tunnel, msg, role);
+      if (request)
+        link_answer(engine, tunnel, request, frame, pkt->time, TRUE);
+    }
+  } else if (role != IPSECDIAG_ROLE_UNKNOWN) {
+    answer_pending_v1(engine, tunnel, msg, role, is_response, frame, pkt->time);
+  }
+
+  if (tunnel->n_messages < IPSECDIAG_MAX_MESSAGES_PER_TUNNEL) {
+    message = &tunnel->messages[tunnel->n_messages++];
+    memset(message, 0, sizeof *message);
+    message->exchange_type = msg->exchange_type;
+    message->sender_role = role;
+    message->is_request = is_request;
+    message->is_response = is_response;
+    message->on_natt_port = natt_port;
+    message->message_id = msg->message_id;
+    message->length = (guint32)len;
+    message->digest = digest;
+    message->name = name;
+    message->first_frame = message->last_frame = pkt->frame;
+    message->first_time = message->last_time = pkt->time;
+    message->sends = 1;
+    note_send_time(message, pkt->time);
+  } else {
+    tunnel->messages_capped = TRUE;
+  }
+  raise_state(tunnel, state);
+  frame->state = tunnel->state;
+  if (new_tunnel)
+    engine_check_new_tunnel(engine, tunnel, frame);
+  return frame;
+}

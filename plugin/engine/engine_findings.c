@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ipsecdiag engine: findings. Decides which named condition (rule id) a
+ * tunnel's messages show, both while frames are fed (immediate findings) and
+ * at the end of the capture (final findings, attached by finalize to the
+ * frame they concern). The texts live in rules/; here only ids and
+ * parameters.
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include "engine_private.h"
+#include "ipsecdiag/ike_names.h"
+
+ipsecdiag_finding_t *finding_new(const char *rule_id, guint32 frame, guint32 tunnel, gboolean final)
+{
+  ipsecdiag_finding_t *finding = g_new0(ipsecdiag_finding_t, 1);
+  finding->rule_id = rule_id;
+  finding->frame = frame;
+  finding->tunnel = tunnel;
+  finding->final = final;
+  return finding;
+}
+
+void finding_set(ipsecdiag_finding_t *finding, const char *key, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  char *value = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  for (guint i = 0; i < finding->n_params; i++) {
+    if (strcmp(finding->keys[i], key) == 0) {
+      g_free(finding->values[i]);
+      finding->values[i] = value;
+      return;
+    }
+  }
+  finding->keys = g_renew(char *, finding->keys, finding->n_params + 1);
+  finding->values = g_renew(char *, finding->values, finding->n_params + 1);
+  finding->keys[finding->n_params] = (char *)key;
+  finding->values[finding->n_params] = value;
+  finding->n_params++;
+}
+
+const char *ipsecdiag_finding_param(const ipsecdiag_finding_t *finding, const char *key)
+{
+  for (guint i = 0; i < finding->n_params; i++)
+    if (strcmp(finding->keys[i], key) == 0)
+      return finding->values[i];
+  return NULL;
+}
+
+void ipsecdiag_finding_free(gpointer data)
+{
+  ipsecdiag_finding_t *finding = data;
+  if (!finding)
+    return;
+  for (guint i = 0; i < finding->n_params; i++)
+    g_free(finding->values[i]);
+  g_free(finding->values);
+  g_free(finding->keys);
+  g_free(finding);
+}
+
+void engine_attach_finding(ipsecdiag_engine_t *engine, ipsecdiag_frame_t *frame, ipsecdiag_finding_t *finding)
+{
+  if (!frame->findings)
+    frame->findings = g_ptr_array_new_with_free_func(ipsecdiag_finding_free);
+  g_ptr_array_add(frame->findings, finding);
+  ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, finding->tunnel);
+  if (tunnel && tunnel->findings->len < IPSECDIAG_MAX_FINDINGS_PER_TUNNEL)
+    g_ptr_array_add(tunnel->findings, finding);
+}
+
+void engine_add_global_finding(ipsecdiag_engine_t *engine, ipsecdiag_finding_t *finding)
+{
+  g_ptr_array_add(engine->global_findings, finding);
+}
+
+gboolean engine_message_is_first(const ipsecdiag_message_t *message)
+{
+  return message->exchange_type == IKEV2_EXCH_IKE_SA_INIT ? !message->is_response
+       : strcmp(message->name, "MI1") == 0 || strcmp(message->name, "AI1") == 0;
+}
+
+static gboolean message_is_phase2_request(const ipsecdiag_message_t *message)
+{
+  return message->is_request && (message->exchange_type == IKEV1_EXCH_QUICK
+                                 || message->exchange_type == IKEV2_EXCH_CREATE_CHILD_SA);
+}
+
+/* The message an IKEv1 responder waits for after sending this one. */
+static const char *v1_next_initiator_message(const char *name)
+{
+  if (strcmp(name, "MR1") == 0) return "MI2";
+  if (strcmp(name, "MR2") == 0) return "MI3";
+  if (strcmp(name, "AR1") == 0) return "AI2";
+  if (strcmp(name, "QR1") == 0) return "QI2";
+  return NULL;
+}
+
+static gboolean tunnel_has_nat(const ipsecdiag_tunnel_t *tunnel)
+{
+  return tunnel->nat_initiator == 1 || tunnel->nat_responder == 1;
+}
+
+static gboolean peer_sent_anything(const ipsecdiag_tunnel_t *tunnel, guint8 role)
+{
+  for (guint i = 0; i < tunnel->n_messages; i++)
+    if (tunnel->messages[i].sender_role != role)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean role_sent_after(const ipsecdiag_tunnel_t *tunnel, guint8 role, guint32 frame)
+{
+  for (guint i = 0; i < tunnel->n_messages; i++)
+    if (tunnel->messages[i].sender_role == role && tunnel->messages[i].first_frame > frame)
+      return TRUE;
+  return FALSE;
+}
+
+/* Which condition an unanswered, retransmitted request shows. */
+static const char *classify_unanswered_request(const ipsecdiag_tunnel_t *tunnel,
+                                               const ipsecdiag_message_t *message)
+{
+  if (engine_message_is_first(message)) {
+    if (tunnel->icmp_frame)
+      return NULL;                   /* the ICMP error already says why */
+    return tunnel->capture_side == IPSECDIAG_SIDE_RESPONDER ? "responder_silent" : "first_msg_unanswered";
+  }
+  if (message->on_natt_port && peer_sent_anything(tunnel, message->sender_role))
+    return "natt_4500_blocked";
+  if (message_is_phase2_request(message))
+    return "phase2_unanswered";
+  return "request_unanswered";
+}
+
+/* An IKEv1 responder re-sending its last message: the initiator's next one never came. */
+static const char *classify_waiting_responder(const ipsecdiag_tunnel_t *tunnel,
+                                              const ipsecdiag_message_t *message)
+{
+  if (tunnel->version != 1 || message->sender_role != IPSECDIAG_ROLE_RESPONDER || message->is_request)
+    return NULL;
+  const char *next = v1_next_initiator_message(message->name);
+  if (!next || role_sent_after(tunnel, IPSECDIAG_ROLE_INITIATOR, message->first_frame))
+    return NULL;                     /* the initiator did answer: other findings cover it */
+  if (strcmp(next, "MI3") == 0 && tunnel_has_nat(tunnel))
+    return "natt_4500_blocked_responder";
+  return "responder_retransmits_unanswered";
+}
+
+static const ipsecdiag_endpoint_t *message_destination(const ipsecdiag_tunnel_t *tunnel,
+                                                       const ipsecdiag_message_t *message)
+{
+  gboolean to_responder = message->sender_role != IPSECDIAG_ROLE_RESPONDER;
+  if (message->on_natt_port) {
+    const ipsecdiag_endpoint_t *ep = to_responder ? &tunnel->responder_natt : &tunnel->initiator_natt;
+    if (ep->port)
+      return ep;
+  }
+  return to_responder ? &tunnel->responder : &tunnel->initiator;
+}
+
+void engine_set_message_params(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
+                               const ipsecdiag_message_t *message, ipsecdiag_finding_t *finding)
+{
+  char buf[64];
+  const ipsecdiag_endpoint_t *dst = message_destination(tunnel, message);
+  finding_set(finding, "message", "%s", message->name);
+  finding_set(finding, "peer", "%s", ipsecdiag_addr_to_str(&dst->addr, buf, sizeof buf));
+  finding_set(finding, "port", "%u", dst->port);
+  finding_set(finding, "count", "%u", message->sends);
+  finding_set(finding, "span", "%.1f", message->last_time - message->first_time);
+  char *backoff = engine_format_backoff(message);
+  finding_set(finding, "backoff", "%s", backoff);
+  g_free(backoff);
+  finding_set(finding, "side", "%s", ipsecdiag_capture_side_name(tunnel->capture_side));
+  guint8 ttl = message->sender_role == IPSECDIAG_ROLE_RESPONDER ? tunnel->responder_ttl : tunnel->initiator_ttl;
+  finding_set(finding, "hops", "%u", ttl ? (guint)(engine_initial_ttl(ttl) - ttl) : 0u);
+  finding_set(finding, "first_frame", "%u", message->first_frame);
+  finding_set(finding, "idle", "%.1f", engine->last_time - message->last_time);
+}
+
+static ipsecdiag_finding_t *message_finding(const ipsecdiag_engine_t *engine, const char *rule,
+                                            const ipsecdiag_tunnel_t *tunnel,
+                                            const ipsecdiag_message_t *message, guint32 frame,
+                                            gboolean final)
+{
+  ipsecdiag_finding_t *finding = finding_new(rule, frame, tunnel->id, final);
+  engine_set_message_params(engine, tunnel, message, finding);
+  const char *next = v1_next_initiator_message(message->name);
+  if (strcmp(rule, "natt_4500_blocked_responder") == 0 || strcmp(rule, "responder_retransmits_unanswered") == 0)
+    finding_set(finding, "waiting_for", "%s", next ? next : "IKE_AUTH request");
+  return finding;
+}
+
+void engine_check_retransmission(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
+                                 ipsecdiag_message_t *message, ipsecdiag_frame_t *frame)
+{
+  if (message->sends - 1 != IPSECDIAG_RETRANSMIT_THRESHOLD)
+    return;
+  const char *rule = NULL;
+  if (message->is_request && !message->answer_frame)
+    rule = classify_unanswered_request(tunnel, message);
+  else
+    rule = classify_waiting_responder(tunnel, message);
+  if (rule)
+    engine_attach_finding(engine, frame, message_finding(engine, rule, tunnel, message, frame->frame, FALSE));
+}
+
+void engine_check_answer(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
+                         const ipsecdiag_message_t *request, ipsecdiag_frame_t *frame)
+{
+  if (request->sends < 2)
+    return;
+  ipsecdiag_finding_t *finding = finding_new("answered_after_retransmission", frame->frame, tunnel->id, FALSE);
+  finding_set(finding, "message", "%s", request->name);
+  finding_set(finding, "count", "%u", request->sends);
+  finding_set(finding, "delay", "%.1f", request->answer_time - request->first_time);
+  finding_set(finding, "response", "%s", frame->message ? frame->message : "message");
+  finding_set(finding, "first_frame", "%u", request->first_frame);
+  engine_attach_finding(engine, frame, finding);
+}
+
+static const ipsecdiag_message_t *find_by_name(const ipsecdiag_tunnel_t *tunnel, const char *name)
+{
+  for (guint i = 0; i < tunnel->n_messages; i++)
+    if (strcmp(tunnel->messages[i].name, name) == 0)
+      return &tunnel->messages[i];
+  return NULL;
+}
+
+/* IKEv2 responder's view: IKE_SA_INIT answered, IKE_AUTH never came. */
+static const char *classify_half_open_v2(const ipsecdiag_tunnel_t *tunnel)
+{
+  if (tunnel->version != 2 || tunnel->state != IPSECDIAG_ST_INIT_RESP)
+    return NULL;
+  if (find_by_name(tunnel, "IKE_AUTH request"))
+    return NULL;
+  return tunnel_has_nat(tunnel) ? "natt_4500_blocked_responder" : "half_open_sa";
+}
+
+static ipsecdiag_finding_t *half_open_finding(const ipsecdiag_engine_t *engine,
+                                              const ipsecdiag_tunnel_t *tunnel, const char *rule,
+                                              guint32 frame, gboolean final)
+{
+  const ipsecdiag_message_t *response = find_by_name(tunnel, "IKE_SA_INIT response");
+  if (!response)
+    return NULL;
+  ipsecdiag_finding_t *finding = message_finding(engine, rule, tunnel, response, frame, final);
+  finding_set(finding, "waiting_for", "IKE_AUTH request");
+  finding_set(finding, "tunnel", "%u", tunnel->id);
+  return finding;
+}
+
+void engine_check_new_tunnel(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, ipsecdiag_frame_t *frame)
+{
+  /* A new IKE SA between the same peers proves the previous half-open one was abandoned. */
+  ipsecdiag_tunnel_t *previous = engine_tunnel_get(engine, tunnel->supersedes);
+  if (!previous || previous->version != 2)
+    return;
+  const char *rule = classify_half_open_v2(previous);
+  if (!rule)
+    return;
+  ipsecdiag_finding_t *finding = half_open_finding(engine, previous, rule, frame->frame, FALSE);
+  if (finding)
+    engine_attach_finding(engine, frame, finding);
+}
+
+void ipsecdiag_engine_evaluate_tunnel(const ipsecdiag_engine_t *engine, guint32 id, GPtrArray *out)
+{
+  const ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, id);
+  if (!tunnel)
+    return;
+  for (guint i = 0; i < tunnel->n_messages; i++) {
+    const ipsecdiag_message_t *message = &tunnel->messages[i];
+    if (message->sends < 2)
+      continue;
+    const char *rule = message->is_request && !message->answer_frame
+        ? classify_unanswered_request(tunnel, message)
+        : classify_waiting_responder(tunnel, message);
+    if (rule)
+      g_ptr_array_add(out, message_finding(engine, rule, tunnel, message, message->first_frame, TRUE));
+  }
+  const char *rule = classify_half_open_v2(tunnel);
+  if (rule && (tunnel->superseded_by || engine->last_time - tunnel->last_time >= IPSECDIAG_ABANDON_SECONDS)) {
+    const ipsecdiag_message_t *response = find_by_name(tunnel, "IKE_SA_INIT response");
+    ipsecdiag_finding_t *finding = response
+        ? half_open_finding(engine, tunnel, rule, response->first_frame, TRUE) : NULL;
+    if (finding)
+      g_ptr_array_add(out, finding);
+  }
+}
+
+static void detach_final_findings(ipsecdiag_engine_t *engine)
+{
+  for (guint i = 0; i < engine->final_findings->len; i++) {
+    ipsecdiag_finding_t *finding = g_ptr_array_index(engine->final_findings, i);
+    ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, finding->tunnel);
+    if (tunnel)
+      g_ptr_array_remove(tunnel->findings, finding);
+    ipsecdiag_frame_t *frame = g_hash_table_lookup(engine->frames, GUINT_TO_POINTER(finding->frame));
+    if (frame && frame->findings)
+      g_ptr_array_remove(frame->findings, finding);   /* frees it */
+  }
+  g_ptr_array_set_size(engine->final_findings, 0);
+}
+
+void ipsecdiag_engine_finalize(ipsecdiag_engine_t *engine)
+{
+  if (engine->finalized_at == engine->feed_count)
+    return;
+  detach_final_findings(engine);
+  GPtrArray *found = g_ptr_array_new();
+  for (guint id = 1; id <= engine->tunnels->len; id++) {
+    g_ptr_array_set_size(found, 0);
+    ipsecdiag_engine_evaluate_tunnel(engine, id, found);
+    for (guint i = 0; i < found->len; i++) {
+      ipsecdiag_finding_t *finding = g_ptr_array_index(found, i);
+      ipsecdiag_frame_t *frame = g_hash_table_lookup(engine->frames, GUINT_TO_POINTER(finding->frame));
+      if (!frame) {
+        ipsecdiag_finding_free(finding);
+        continue;
+      }
+      engine_attach_finding(engine, frame, finding);
+      g_ptr_array_add(engine->final_findings, finding);
+    }
+  }
+  g_ptr_array_free(found, TRUE);
+  engine->finalized_at = engine->feed_count;
+}
+
+gboolean ipsecdiag_engine_is_finalized(const ipsecdiag_engine_t *engine)
+{
+  return engine->finalized_at == engine->feed_count;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ipsecdiag engine internals shared by the engine's files (tracking,
+ * findings, ESP/ICMP, NAT-D). Not part of the public API.
+ */
+#ifndef IPSECDIAG_ENGINE_PRIVATE_H
+#define IPSECDIAG_ENGINE_PRIVATE_H
+
+#include "ipsecdiag/engine.h"
+
+/* Seconds of capture after a half-open IKE SA before it counts as abandoned. */
+#define IPSECDIAG_ABANDON_SECONDS 10.0
+
+typedef struct {
+  guint32 spi;
+  ipsecdiag_addr_t dst;
+} esp_sa_key_t;
+
+typedef struct {
+  esp_sa_key_t key;
+  ipsecdiag_endpoint_t src;
+  guint32 tunnel;
+  guint8 direction;              /* 0 initiator to responder, 1 reverse, 2 unknown */
+  guint64 packets, bytes;
+  guint32 first_frame, last_frame;
+  guint32 last_sequence;
+} esp_sa_t;
+
+struct ipsecdiag_engine {
+  GPtrArray *tunnels;            /* ipsecdiag_tunnel_t*, index id - 1 */
+  GHashTable *tunnel_by_spi;     /* guint64* (initiator SPI) -> tunnel id */
+  GHashTable *tunnel_by_peers;   /* peers key (char*) -> latest tunnel id */
+  GHashTable *frames;            /* frame number -> ipsecdiag_frame_t* */
+  GHashTable *esp_sas;           /* esp_sa_key_t* -> esp_sa_t* */
+  GPtrArray *global_findings;    /* ipsecdiag_finding_t*, owned */
+  GPtrArray *final_findings;     /* findings attached by the last finalize (not owned) */
+  guint64 feed_count;            /* frames fed so far */
+  guint64 finalized_at;          /* feed_count at the last finalize, G_MAXUINT64 never */
+  double last_time;              /* newest time fed */
+  gboolean tunnel_cap_noted, esp_cap_noted;
+  ike_message_t scratch;         /* parse result of the message being fed (large) */
+};
+
+/* engine.c */
+ipsecdiag_frame_t *engine_frame_new(ipsecdiag_engine_t *engine, guint32 frame, guint8 kind);
+ipsecdiag_tunnel_t *engine_tunnel_get(const ipsecdiag_engine_t *engine, guint32 id);
+ipsecdiag_tunnel_t *engine_tunnel_by_peers(const ipsecdiag_engine_t *engine,
+                                           const ipsecdiag_addr_t *a, const ipsecdiag_addr_t *b);
+int engine_tunnel_direction(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_endpoint_t *src);
+
+/* engine_findings.c */
+ipsecdiag_finding_t *finding_new(const char *rule_id, guint32 frame, guint32 tunnel, gboolean final);
+void finding_set(ipsecdiag_finding_t *finding, const char *key, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+/* Attach to the frame record (which owns it) and to the tunnel. */
+void engine_attach_finding(ipsecdiag_engine_t *engine, ipsecdiag_frame_t *frame, ipsecdiag_finding_t *finding);
+void engine_add_global_finding(ipsecdiag_engine_t *engine, ipsecdiag_finding_t *finding);
+/* Immediate checks when a message was retransmitted or answered. */
+void engine_check_retransmission(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
+                                 ipsecdiag_message_t *message, ipsecdiag_frame_t *frame);
+void engine_check_answer(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
+                         const ipsecdiag_message_t *request, ipsecdiag_frame_t *frame);
+void engine_check_new_tunnel(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
+                             ipsecdiag_frame_t *frame);
+void engine_set_message_params(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
+                               const ipsecdiag_message_t *message, ipsecdiag_finding_t *finding);
+gboolean engine_message_is_first(const ipsecdiag_message_t *message);
+
+/* engine_natd.c */
+void engine_check_nat_detection(ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,
+                                const ipsecdiag_packet_t *pkt, ipsecdiag_role_t sender);
+gboolean engine_is_natt_vendor_id(const guint8 *data, gsize len);
+
+/* engine_labels.c */
+guint8 engine_initial_ttl(guint8 ttl);      /* 32, 64, 128 or 255 */
+void engine_update_capture_side(ipsecdiag_tunnel_t *tunnel);
+char *engine_format_backoff(const ipsecdiag_message_t *message); /* "1.0, 1.8, 3.2 s" */
+
+#endif
