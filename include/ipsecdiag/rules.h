@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * ipsecdiag: the catalog of diagnoses, loaded from rules/*.rules at start-up.
+ * ipsecdiag: the catalog of diagnoses, loaded from the rules/ directory (files named *.rules) at start-up.
  *
  * The C code detects named conditions (rule ids); the texts a user reads
  * (severity, summary, cause, remedy, references) are data. A rules file uses

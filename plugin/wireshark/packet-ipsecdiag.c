@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ipsecdiag: the post-dissector. It takes the IKE bytes, ESP SPIs and ICMP
+ * errors that Wireshark's own dissectors found in a frame, feeds them to the
+ * analysis engine on the first pass, and on every pass renders what the
+ * engine stored for the frame as an "IPsec diagnosis" subtree with expert
+ * infos. End-of-capture findings are attached when the second pass starts.
+ */
+#define WS_BUILD_DLL
+#include <wireshark.h>
+#include <epan/packet.h>
+#include <epan/prefs.h>
+#include <epan/proto.h>
+#include <epan/tap.h>
+#include <epan/to_str.h>
+
+#include "ipsecdiag-glue.h"
+
+static int proto_ipsecdiag = -1;
+static dissector_handle_t ipsecdiag_handle;
+static gboolean pref_enabled = TRUE;
+
+static int hf_tunnel = -1;
+static int hf_version = -1;
+static int hf_initiator = -1;
+static int hf_responder = -1;
+static int hf_role = -1;
+static int hf_message = -1;
+static int hf_message_id = -1;
+static int hf_response_in = -1;
+static int hf_response_to = -1;
+static int hf_retransmission_of = -1;
+static int hf_retransmission_number = -1;
+static int hf_retransmission_delay = -1;
+static int hf_state = -1;
+static int hf_capture_side = -1;
+static int hf_nat = -1;
+static int hf_esp_spi = -1;
+static int hf_esp_direction = -1;
+static int hf_parse_status = -1;
+static int hf_finding = -1;
+static int hf_finding_summary = -1;
+static int hf_finding_severity = -1;
+static int hf_finding_cause = -1;
+static int hf_finding_remedy = -1;
+static int hf_finding_references = -1;
+static int hf_finding_final = -1;
+
+static gint ett_ipsecdiag = -1;
+static gint ett_finding = -1;
+
+/* Other dissectors' fields this post-dissector reads. */
+static int hf_isakmp = -1;
+static int hf_esp_spi_in = -1;
+static int hf_esp_sequence_in = -1;
+static int hf_icmp = -1;
+static int hf_icmpv6 = -1;
+static int hf_ip = -1;
+static int hf_ipv6 = -1;
+
+static ipsecdiag_engine_t *engine;
+
+ipsecdiag_engine_t *ipsecdiag_current_engine(void)
+{
+  return engine;
+}
+
+static void to_engine_addr(const address *in, ipsecdiag_addr_t *out)
+{
+  memset(out, 0, sizeof *out);
+  if (in->type == AT_IPv4 && in->len == 4) {
+    out->family = 4;
+    memcpy(out->bytes, in->data, 4);
+  } else if (in->type == AT_IPv6 && in->len == 16) {
+    out->family = 6;
+    memcpy(out->bytes, in->data, 16);
+  }
+}
+
+/* The first occurrence of a field, or NULL. */
+static field_info *first_field(proto_tree *tree, int hf)
+{
+  if (hf < 0)
+    return NULL;
+  GPtrArray *items = proto_get_finfo_ptr_array(tree, hf);
+  return items && items->len ? g_ptr_array_index(items, 0) : NULL;
+}
+
+/* The outer IP header's TTL or hop limit. */
+static guint8 outer_ttl(proto_tree *tree)
+{
+  field_info *ip = first_field(tree, hf_ip);
+  field_info *ipv6 = first_field(tree, hf_ipv6);
+  if (ip && (!ipv6 || ip->start <= ipv6->start) && tvb_captured_length_remaining(ip->ds_tvb, ip->start) > 8)
+    return tvb_get_guint8(ip->ds_tvb, ip->start + 8);
+  if (ipv6 && tvb_captured_length_remaining(ipv6->ds_tvb, ipv6->start) > 7)
+    return tvb_get_guint8(ipv6->ds_tvb, ipv6->start + 7);
+  return 0;
+}
+
+static void packet_meta(packet_info *pinfo, proto_tree *tree, ipsecdiag_packet_t *pkt)
+{
+  memset(pkt, 0, sizeof *pkt);
+  pkt->frame = pinfo->num;
+  pkt->time = nstime_to_sec(&pinfo->abs_ts);
+  to_engine_addr(&pinfo->net_src, &pkt->src.addr);
+  to_engine_addr(&pinfo->net_dst, &pkt->dst.addr);
+  if (pinfo->ptype == PT_UDP || pinfo->ptype == PT_TCP) {
+    pkt->src.port = (guint16)pinfo->srcport;
+    pkt->dst.port = (guint16)pinfo->destport;
+  }
+  pkt->ttl = outer_ttl(tree);
+}
+
+static const guint8 *field_bytes(field_info *fi, gint skip, gint *len)
+{
+  gint start = fi->start + skip;
+  gint available = tvb_captured_length_remaining(fi->ds_tvb, start);
+  gint wanted = fi->length - skip;
+  *len = available < wanted ? available : wanted;
+  if (*len <= 0)
+    return NULL;
+  return tvb_get_ptr(fi->ds_tvb, start, *len);
+}
+
+/* Feed the frame's IKE, ESP or ICMP data; returns the stored record or NULL. */
+static const ipsecdiag_frame_t *feed_frame(packet_info *pinfo, proto_tree *tree, guint32 *esp_spi,
+                                           guint32 *esp_sequence)
+{
+  field_info *icmp = first_field(tree, hf_icmp);
+  field_info *icmpv6 = first_field(tree, hf_icmpv6);
+  field_info *isakmp = first_field(tree, hf_isakmp);
+  field_info *spi = first_field(tree, hf_esp_spi_in);
+  ipsecdiag_packet_t pkt;
+
+  if (icmp || icmpv6) {
+    field_info *fi = icmp ? icmp : icmpv6;
+    gint len;
+    const guint8 *data = field_bytes(fi, 0, &len);
+    if (!data || len < 8)
+      return NULL;
+    packet_meta(pinfo, tree, &pkt);
+    /* The ICMP header's addresses: the inner IP dissection rewrote pinfo's. */
+    field_info *outer = first_field(tree, icmp ? hf_ip : hf_ipv6);
+    if (outer) {
+      gint ip_len;
+      const guint8 *ip = field_bytes(outer, 0, &ip_len);
+      if (ip && icmp && ip_len >= 20) {
+        memcpy(pkt.src.addr.bytes, ip + 12, 4);
+        memcpy(pkt.dst.addr.bytes, ip + 16, 4);
+        pkt.src.addr.family = pkt.dst.addr.family = 4;
+      } else if (ip && icmpv6 && ip_len >= 40) {
+        memcpy(pkt.src.addr.bytes, ip + 8, 16);
+        memcpy(pkt.dst.addr.bytes, ip + 24, 16);
+        pkt.src.addr.family = pkt.dst.addr.family = 6;
+      }
+    }
+    pkt.src.port = pkt.dst.port = 0;
+    return ipsecdiag_engine_feed_icmp(engine, &pkt, icmp ? 4 : 6, data[0], data[1], data + 8,
+                                      (gsize)len - 8);
+  }
+  if (isakmp) {
+    gint len;
+    const guint8 *data = field_bytes(isakmp, 0, &len);
+    if (!data)
+      return NULL;
+    packet_meta(pinfo, tree, &pkt);
+    pkt.non_esp_marker = pkt.src.port == 4500 || pkt.dst.port == 4500;
+    return ipsecdiag_engine_feed_ike(engine, &pkt, data, (gsize)len);
+  }
+  if (spi) {
+    field_info *seq = first_field(tree, hf_esp_sequence_in);
+    *esp_spi = fvalue_get_uinteger(&spi->value);
+    *esp_sequence = seq ? fvalue_get_uinteger(&seq->value) : 0;
+    packet_meta(pinfo, tree, &pkt);
+    gint esp_len = tvb_reported_length_remaining(spi->ds_tvb, spi->start);
+    return ipsecdiag_engine_feed_esp(engine, &pkt, *esp_spi, *esp_sequence,
+                                     esp_len > 0 ? (guint32)esp_len : 0);
+  }
+  return NULL;
+}
+
+static void add_finding(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
+                        const ipsecdiag_finding_t *finding)
+{
+  const ipsecdiag_rule_t *rule = ipsecdiag_rules_lookup(ipsecdiag_rules(), finding->rule_id);
+  char *summary = ipsecdiag_render_summary(pinfo->pool, finding);
+  proto_item *item = proto_tree_add_string_format_value(tree, hf_finding, tvb, 0, 0, finding->rule_id,
+                                                        "%s (%s)", summary, finding->rule_id);
+  proto_item_set_generated(item);
+  proto_tree *sub = proto_item_add_subtree(item, ett_finding);
+  proto_item_set_generated(proto_tree_add_string(sub, hf_finding_summary, tvb, 0, 0, summary));
+  if (rule) {
+    proto_item_set_generated(proto_tree_add_string(sub, hf_finding_severity, tvb, 0, 0,
+                                                   ipsecdiag_severity_name(rule->severity)));
+    if (rule->cause)
+      proto_item_set_generated(proto_tree_add_string(sub, hf_finding_cause, tvb, 0, 0, rule->cause));
+    if (rule->remedy)
+      proto_item_set_generated(proto_tree_add_string(sub, hf_finding_remedy, tvb, 0, 0, rule->remedy));
+    if (rule->references)
+      proto_item_set_generated(proto_tree_add_string(sub, hf_finding_references, tvb, 0, 0, rule->references));
+  }
+  proto_item_set_generated(proto_tree_add_boolean(sub, hf_finding_final, tvb, 0, 0, finding->final));
+  ipsecdiag_expert_add(pinfo, item, finding, summary);
+}
+
+static void add_tunnel_fields(proto_tree *tree, tvbuff_t *tvb, const ipsecdiag_tunnel_t *tunnel)
+{
+  char buf[64];
+  proto_item_set_generated(proto_tree_add_uint(tree, hf_tunnel, tvb, 0, 0, tunnel->id));
+  proto_item_set_generated(proto_tree_add_uint(tree, hf_version, tvb, 0, 0, tunnel->version));
+  proto_item_set_generated(proto_tree_add_string(tree, hf_initiator, tvb, 0, 0,
+      ipsecdiag_endpoint_to_str(&tunnel->initiator, buf, sizeof buf)));
+  proto_item_set_generated(proto_tree_add_string(tree, hf_responder, tvb, 0, 0,
+      ipsecdiag_endpoint_to_str(&tunnel->responder, buf, sizeof buf)));
+}
+
+static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const ipsecdiag_frame_t *frame,
+                   guint32 esp_tunnel, guint32 esp_spi)
+{
+  const ipsecdiag_tunnel_t *tunnel = ipsecdiag_engine_tunnel(engine, frame ? frame->tunnel : esp_tunnel);
+  proto_item *root = proto_tree_add_item(tree, proto_ipsecdiag, tvb, 0, 0, ENC_NA);
+  proto_item_set_generated(root);
+  proto_tree *sub = proto_item_add_subtree(root, ett_ipsecdiag);
+  if (tunnel)
+    proto_item_append_text(root, ": tunnel %u", tunnel->id);
+  if (frame && frame->message) {
+    proto_item_append_text(root, ", %s", frame->message);
+    if (frame->sender_role)
+      proto_item_append_text(root, " (%s)", ipsecdiag_role_name(frame->sender_role));
+  }
+  if (tunnel)
+    add_tunnel_fields(sub, tvb, tunnel);
+
+  if (frame && frame->kind != IPSECDIAG_FRAME_ESP) {
+    if (frame->sender_role)
+      proto_item_set_generated(proto_tree_add_string(sub, hf_role, tvb, 0, 0, ipsecdiag_role_name(frame->sender_role)));
+    if (frame->message)
+      proto_item_set_generated(proto_tree_add_string(sub, hf_message, tvb, 0, 0, frame->message));
+    if (frame->kind == IPSECDIAG_FRAME_IKE)
+      proto_item_set_generated(proto_tree_add_uint(sub, hf_message_id, tvb, 0, 0, frame->message_id));
+    if (frame->parse_status)
+      proto_item_set_generated(proto_tree_add_string(sub, hf_parse_status, tvb, 0, 0,
+                                                     ike_parse_status_name(frame->parse_status)));
+    if (frame->response_frame)
+      proto_item_set_generated(proto_tree_add_uint(sub, hf_response_in, tvb, 0, 0, frame->response_frame));
+    if (frame->request_frame)
+      proto_item_set_generated(proto_tree_add_uint(sub, hf_response_to, tvb, 0, 0, frame->request_frame));
+    if (frame->retransmission_of) {
+      proto_item_set_generated(proto_tree_add_uint(sub, hf_retransmission_of, tvb, 0, 0, frame->retransmission_of));
+      proto_item_set_generated(proto_tree_add_uint(sub, hf_retransmission_number, tvb, 0, 0,
+                                                   frame->retransmission_number));
+      nstime_t delay;
+      nstime_set_zero(&delay);
+      delay.secs = (time_t)frame->retransmission_delay;
+      delay.nsecs = (int)((frame->retransmission_delay - (double)delay.secs) * 1e9);
+      proto_item_set_generated(proto_tree_add_time(sub, hf_retransmission_delay, tvb, 0, 0, &delay));
+      proto_item_append_text(root, ", retransmission #%u of frame %u", frame->retransmission_number,
+                             frame->retransmission_of);
+    }
+    proto_item_set_generated(proto_tree_add_string(sub, hf_state, tvb, 0, 0, ipsecdiag_state_name(frame->state)));
+  }
+  if (esp_spi || (frame && frame->kind == IPSECDIAG_FRAME_ESP)) {
+    proto_item_set_generated(proto_tree_add_uint(sub, hf_esp_spi, tvb, 0, 0, esp_spi));
+    if (tunnel) {
+      ipsecdiag_endpoint_t src = {.port = 0};
+      to_engine_addr(&pinfo->net_src, &src.addr);
+      gboolean from_initiator = ipsecdiag_addr_equal(&src.addr, &tunnel->initiator.addr)
+                                || ipsecdiag_addr_equal(&src.addr, &tunnel->initiator_natt.addr);
+      proto_item_set_generated(proto_tree_add_string(sub, hf_esp_direction, tvb, 0, 0,
+          from_initiator ? "initiator to responder" : "responder to initiator"));
+    }
+  }
+  if (tunnel) {
+    proto_item_set_generated(proto_tree_add_string(sub, hf_capture_side, tvb, 0, 0,
+                                                   ipsecdiag_capture_side_name(tunnel->capture_side)));
+    proto_item_set_generated(proto_tree_add_string(sub, hf_nat, tvb, 0, 0, ipsecdiag_tunnel_nat_text(tunnel)));
+  }
+  if (frame && frame->findings) {
+    for (guint i = 0; i < frame->findings->len; i++)
+      add_finding(sub, tvb, pinfo, g_ptr_array_index(frame->findings, i));
+  }
+  if (frame && frame->message && frame->kind == IPSECDIAG_FRAME_IKE)
+    col_append_fstr(pinfo->cinfo, COL_INFO, " [%s]", frame->message);
+}
+
+static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+  if (!pref_enabled || !engine || !tree)
+    return 0;
+  guint32 esp_spi = 0, esp_sequence = 0;
+  const ipsecdiag_frame_t *frame;
+  if (!PINFO_FD_VISITED(pinfo)) {
+    frame = feed_frame(pinfo, tree, &esp_spi, &esp_sequence);
+  } else {
+    /* The first pass is over: findings that needed the whole capture are now certain. */
+    ipsecdiag_engine_finalize(engine);
+    frame = ipsecdiag_engine_frame(engine, pinfo->num);
+    if (!frame) {
+      field_info *spi = first_field(tree, hf_esp_spi_in);
+      if (spi)
+        esp_spi = fvalue_get_uinteger(&spi->value);
+    }
+  }
+  guint32 esp_tunnel = 0;
+  if (!frame && esp_spi) {
+    ipsecdiag_addr_t dst;
+    to_engine_addr(&pinfo->net_dst, &dst);
+    esp_tunnel = ipsecdiag_engine_esp_tunnel(engine, esp_spi, &dst);
+  }
+  if (!frame && !esp_spi)
+    return 0;
+  render(tvb, pinfo, tree, frame, esp_tunnel, esp_spi);
+  guint32 tunnel = frame ? frame->tunnel : esp_tunnel;
+  if (tunnel) {
+    ipsecdiag_tap_record_t *record = wmem_new(pinfo->pool, ipsecdiag_tap_record_t);
+    record->tunnel = tunnel;
+    tap_queue_packet(ipsecdiag_tap_id(), pinfo, record);
+  }
+  return 0;
+}
+
+static int resolve_field(const char *name)
+{
+  int id = proto_registrar_get_id_byname(name);
+  if (id < 0)
+    ws_warning("ipsecdiag: field %s is not known to this Wireshark", name);
+  return id;
+}
+
+static void ipsecdiag_init(void)
+{
+  engine = ipsecdiag_engine_new();
+  hf_isakmp = resolve_field("isakmp");
+  hf_esp_spi_in = resolve_field("esp.spi");
+  hf_esp_sequence_in = resolve_field("esp.sequence");
+  hf_icmp = resolve_field("icmp");
+  hf_icmpv6 = resolve_field("icmpv6");
+  hf_ip = resolve_field("ip");
+  hf_ipv6 = resolve_field("ipv6");
+  if (!pref_enabled)
+    return;
+  GArray *wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
+  int fields[] = {hf_isakmp, hf_esp_spi_in, hf_esp_sequence_in, hf_icmp, hf_icmpv6, hf_ip, hf_ipv6};
+  for (guint i = 0; i < G_N_ELEMENTS(fields); i++)
+    if (fields[i] >= 0)
+      g_array_append_val(wanted, fields[i]);
+  set_postdissector_wanted_hfids(ipsecdiag_handle, wanted);
+}
+
+static void ipsecdiag_cleanup(void)
+{
+  set_postdissector_wanted_hfids(ipsecdiag_handle, NULL);
+  ipsecdiag_engine_free(engine);
+  engine = NULL;
+}
+
+void proto_register_ipsecdiag(void)
+{
+  static hf_register_info hf[] = {
+    {&hf_tunnel, {"Tunnel", "ipsecdiag.tunnel", FT_UINT32, BASE_DEC, NULL, 0x0,
+                  "IKE SA number in this capture", HFILL}},
+    {&hf_version, {"IKE version", "ipsecdiag.version", FT_UINT8, BASE_DEC, NULL, 0x0, NULL, HFILL}},
+    {&hf_initiator, {"Initiator", "ipsecdiag.initiator", FT_STRING, BASE_NONE, NULL, 0x0,
+                     "Initiator address and port as first seen", HFILL}},
+    {&hf_responder, {"Responder", "ipsecdiag.responder", FT_STRING, BASE_NONE, NULL, 0x0,
+                     "Responder address and port as first seen", HFILL}},
+    {&hf_role, {"Sender role", "ipsecdiag.role", FT_STRING, BASE_NONE, NULL, 0x0,
+                "Whether the IKE initiator or responder sent this frame", HFILL}},
+    {&hf_message, {"Message", "ipsecdiag.msg", FT_STRING, BASE_NONE, NULL, 0x0,
+                   "Message name (MI1..MR3, AI1, QI1, IKE_AUTH request, ...)", HFILL}},
+    {&hf_message_id, {"Message ID", "ipsecdiag.msgid", FT_UINT32, BASE_HEX, NULL, 0x0, NULL, HFILL}},
+    {&hf_response_in, {"Answered in", "ipsecdiag.response_in", FT_FRAMENUM, BASE_NONE,
+                       FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0, NULL, HFILL}},
+    {&hf_response_to, {"Answers", "ipsecdiag.response_to", FT_FRAMENUM, BASE_NONE,
+                       FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0, NULL, HFILL}},
+    {&hf_retransmission_of, {"Retransmission of", "ipsecdiag.retransmission_of", FT_FRAMENUM, BASE_NONE,
+                             FRAMENUM_TYPE(FT_FRAMENUM_DUP_ACK), 0x0, NULL, HFILL}},
+    {&hf_retransmission_number, {"Retransmission number", "ipsecdiag.retransmission.number", FT_UINT16,
+                                 BASE_DEC, NULL, 0x0, NULL, HFILL}},
+    {&hf_retransmission_delay, {"Since previous transmission", "ipsecdiag.retransmission.delay",
+                                FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0, NULL, HFILL}},
+    {&hf_state, {"State reached", "ipsecdiag.state", FT_STRING, BASE_NONE, NULL, 0x0,
+                 "Furthest point of the negotiation reached so far", HFILL}},
+    {&hf_capture_side, {"Capture side", "ipsecdiag.capture_side", FT_STRING, BASE_NONE, NULL, 0x0,
+                        "Where the capture appears to be taken (TTLs, NAT-D)", HFILL}},
+    {&hf_nat, {"NAT", "ipsecdiag.nat", FT_STRING, BASE_NONE, NULL, 0x0, NULL, HFILL}},
+    {&hf_esp_spi, {"ESP SPI", "ipsecdiag.esp.spi", FT_UINT32, BASE_HEX, NULL, 0x0, NULL, HFILL}},
+    {&hf_esp_direction, {"ESP direction", "ipsecdiag.esp.direction", FT_STRING, BASE_NONE, NULL, 0x0,
+                         NULL, HFILL}},
+    {&hf_parse_status, {"Parse error", "ipsecdiag.parse_error", FT_STRING, BASE_NONE, NULL, 0x0, NULL, HFILL}},
+    {&hf_finding, {"Finding", "ipsecdiag.finding", FT_STRING, BASE_NONE, NULL, 0x0,
+                   "Rule id of a diagnosis", HFILL}},
+    {&hf_finding_summary, {"Summary", "ipsecdiag.finding.summary", FT_STRING, BASE_NONE, NULL, 0x0, NULL, HFILL}},
+    {&hf_finding_severity, {"Severity", "ipsecdiag.finding.severity", FT_STRING, BASE_NONE, NULL, 0x0, NULL, HFILL}},
+    {&hf_finding_cause, {"Likely cause", "ipsecdiag.finding.cause", FT_STRING, BASE_NONE, NULL, 0x0, NULL, HFILL}},
+    {&hf_finding_remedy, {"What to change", "ipsecdiag.finding.remedy", FT_STRING, BASE_NONE, NULL, 0x0, NULL, HFILL}},
+    {&hf_finding_references, {"References", "ipsecdiag.finding.references", FT_STRING, BASE_NONE, NULL, 0x0,
+                              NULL, HFILL}},
+    {&hf_finding_final, {"Needed the whole capture", "ipsecdiag.finding.final", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+                         "Shown on this earlier frame once the end of the capture made it certain", HFILL}},
+  };
+  static gint *ett[] = {&ett_ipsecdiag, &ett_finding};
+
+  proto_ipsecdiag = proto_register_protocol("IPsec diagnosis", "ipsecdiag", "ipsecdiag");
+  proto_register_field_array(proto_ipsecdiag, hf, array_length(hf));
+  proto_register_subtree_array(ett, array_length(ett));
+  ipsecdiag_expert_register(proto_ipsecdiag);
+
+  module_t *module = prefs_register_protocol(proto_ipsecdiag, NULL);
+  prefs_register_bool_preference(module, "enable", "Diagnose IPsec (IKE, ESP) traffic",
+                                 "Run the ipsecdiag post-dissector on every frame", &pref_enabled);
+
+  ipsecdiag_handle = create_dissector_handle(dissect_ipsecdiag, proto_ipsecdiag);
+  register_postdissector(ipsecdiag_handle);
+  register_init_routine(ipsecdiag_init);
+  register_cleanup_routine(ipsecdiag_cleanup);
+  ipsecdiag_tap_register();
+}
+
+void proto_reg_handoff_ipsecdiag(void)
+{
+}
