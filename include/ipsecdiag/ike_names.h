@@ -15,6 +15,9 @@ G_BEGIN_DECLS
 const char *ike_exchange_name(guint8 exchange_type);     /* "Main Mode", "IKE_SA_INIT" */
 const char *ike_payload_name(guint8 payload_type);       /* "SA", "KE", "SK", "NAT-D" */
 const char *ike_notify_name(guint16 notify_type);        /* "NO_PROPOSAL_CHOSEN" */
+/* The same for one version: IKEv1 and IKEv2 name some numbers differently
+ * (1, 4, 7, 17, 16384); ike_notify_name() prefers IKEv2 for those. */
+const char *ike_notify_name_for_version(guint8 major_version, guint16 notify_type);
 gboolean ike_notify_is_error(guint8 major_version, guint16 notify_type);
 const char *ike_id_type_name(guint8 id_type);            /* "IPV4_ADDR", "FQDN" */
 
