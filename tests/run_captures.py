@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Capture-suite runner for ipsecdiag.
+
+Every folder under test-captures/ holding captures (*.pcap, *.pcapng, *.gz)
+is a scenario. For each capture and each mode (one pass, two passes) the
+runner asks tshark with the plugin for
+  1. the plugin's fields on every annotated frame,
+  2. the frames each rule's expert field selects (ipsecdiag.rule.<id>),
+  3. the tunnels statistics table (-z ipsecdiag,tunnels),
+and compares that with test-captures/<scenario>/expected/<capture>.<mode>.txt.
+
+Beyond the golden files, two checks cannot be regenerated away:
+  - scenarios named healthy-* must show no warning or error finding;
+  - test-captures/<scenario>/must-find lists, per capture, rule ids that must
+    appear ("initiator.pcap: first_msg_unanswered"; a "(2pass)" suffix on the
+    capture name restricts the line to the two-pass run).
+
+Usage:
+  run_captures.py [--plugin PATH] [--rules DIR] [--installed] [--regenerate]
+                  [--tshark tshark] [SCENARIO ...]
+--plugin/--rules use a freshly built plugin (staged in a temporary plugin dir;
+when run as root tshark is run as 'nobody', since tshark ignores
+WIRESHARK_PLUGIN_DIR for root). --installed uses the plugin installed in the
+system plugin dir instead.
+"""
+import argparse
+import difflib
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CAPTURES = os.path.join(ROOT, "test-captures")
+CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".pcap.gz", ".pcapng.gz")
+MODES = ("1pass", "2pass")
+FIELDS = [
+    "frame.number", "ipsecdiag.tunnel", "ipsecdiag.role", "ipsecdiag.msg",
+    "ipsecdiag.response_to", "ipsecdiag.response_in", "ipsecdiag.retransmission_of",
+    "ipsecdiag.retransmission.number", "ipsecdiag.state", "ipsecdiag.capture_side",
+    "ipsecdiag.nat", "ipsecdiag.esp.spi", "ipsecdiag.finding", "ipsecdiag.finding.final",
+    "ipsecdiag.finding.summary",
+]
+
+
+class Tshark:
+    """Runs tshark with the plugin under test."""
+
+    def __init__(self, args):
+        self.tshark = shutil.which(args.tshark) or args.tshark
+        self.tmp = tempfile.mkdtemp(prefix="ipsecdiag-tests-")
+        os.chmod(self.tmp, 0o755)
+        self.env = dict(os.environ, HOME=self.tmp, LC_ALL="C", TZ="UTC")
+        self.env.pop("WIRESHARK_CONFIG_DIR", None)
+        self.prefix = []
+        if not args.installed:
+            if not args.plugin:
+                sys.exit("run_captures.py: give --plugin (built plugin) or --installed")
+            stage = os.path.join(self.tmp, "plugins", "4.0", "epan")
+            os.makedirs(stage)
+            shutil.copy(args.plugin, os.path.join(stage, "ipsecdiag.so"))
+            rules = os.path.join(self.tmp, "rules")
+            shutil.copytree(args.rules or os.path.join(ROOT, "rules"), rules)
+            self.env["WIRESHARK_PLUGIN_DIR"] = os.path.join(self.tmp, "plugins")
+            self.env["IPSECDIAG_RULES_DIR"] = rules
+            if os.geteuid() == 0:
+                # tshark ignores WIRESHARK_PLUGIN_DIR when privileged.
+                self.prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        self.env["IPSECDIAG_USER_RULES_DIR"] = os.path.join(self.tmp, "no-user-rules")
+        for dirpath, dirnames, filenames in os.walk(self.tmp):
+            for name in dirnames + filenames:
+                os.chmod(os.path.join(dirpath, name), 0o755)
+        self.capture_copies = {}
+
+    def readable(self, capture):
+        """Captures are copied where 'nobody' can read them."""
+        if not self.prefix:
+            return capture
+        if capture not in self.capture_copies:
+            copy = os.path.join(self.tmp, "cap-%d-%s" % (len(self.capture_copies), os.path.basename(capture)))
+            shutil.copy(capture, copy)
+            os.chmod(copy, 0o644)
+            self.capture_copies[capture] = copy
+        return self.capture_copies[capture]
+
+    def run(self, capture, mode, extra):
+        cmd = self.prefix + ["env", "HOME=" + self.tmp, self.tshark, "-n", "-r", self.readable(capture)]
+        if mode == "2pass":
+            cmd.append("-2")
+        cmd += extra
+        result = subprocess.run(cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                universal_newlines=True, cwd=self.tmp)
+        if result.returncode != 0:
+            raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), result.returncode, result.stderr))
+        return result.stdout
+
+    def check_plugin_loaded(self):
+        out = subprocess.run(self.prefix + ["env", "HOME=" + self.tmp, self.tshark, "-G", "plugins"],
+                             env=self.env, stdout=subprocess.PIPE, universal_newlines=True, cwd=self.tmp).stdout
+        if "ipsecdiag" not in out:
+            sys.exit("run_captures.py: tshark did not load the ipsecdiag plugin:\n" + out)
+
+    def cleanup(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def plugin_output(tshark, capture, mode):
+    """The text compared with the expected file, and the rule ids found."""
+    fields = tshark.run(capture, mode, ["-Y", "ipsecdiag", "-T", "fields", "-E", "header=y",
+                                        "-E", "occurrence=a", "-E", "aggregator= | "]
+                        + sum((["-e", f] for f in FIELDS), []))
+    rules = set()
+    for line in fields.splitlines()[1:]:
+        cells = line.split("\t")
+        if len(cells) > FIELDS.index("ipsecdiag.finding"):
+            for rule in cells[FIELDS.index("ipsecdiag.finding")].split(" | "):
+                if rule:
+                    rules.add(rule)
+    expert = []
+    for rule in sorted(rules):
+        frames = tshark.run(capture, mode, ["-Y", "ipsecdiag.rule." + rule, "-T", "fields", "-e", "frame.number"])
+        expert.append("ipsecdiag.rule.%s: frames %s" % (rule, " ".join(frames.split())))
+    tap = tshark.run(capture, mode, ["-q", "-z", "ipsecdiag,tunnels"])
+    text = "".join([
+        "# fields of annotated frames\n", fields,
+        "# expert fields\n", "\n".join(expert) + ("\n" if expert else ""),
+        "# tunnels tap\n", tap,
+    ])
+    return text, rules
+
+
+def bad_severities(tshark, capture, mode):
+    out = tshark.run(capture, mode, ["-Y", 'ipsecdiag.finding.severity == "warn" || '
+                                           'ipsecdiag.finding.severity == "error"',
+                                     "-T", "fields", "-e", "frame.number", "-e", "ipsecdiag.finding"])
+    return out.strip()
+
+
+def must_find(scenario_dir):
+    """{(capture, mode): set(rule ids)} from the scenario's must-find file."""
+    wanted = {}
+    path = os.path.join(scenario_dir, "must-find")
+    if not os.path.exists(path):
+        return wanted
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            if ":" not in line:
+                sys.exit("%s:%d: expected 'capture: rule ...'" % (path, number))
+            capture, rules = line.split(":", 1)
+            capture = capture.strip()
+            modes = MODES
+            if capture.endswith("(2pass)"):
+                capture, modes = capture[:-len("(2pass)")].strip(), ("2pass",)
+            for mode in modes:
+                wanted.setdefault((capture, mode), set()).update(rules.split())
+    return wanted
+
+
+def scenarios(selected):
+    found = []
+    for name in sorted(os.listdir(CAPTURES)):
+        path = os.path.join(CAPTURES, name)
+        if not os.path.isdir(path) or (selected and name not in selected):
+            continue
+        captures = sorted(f for f in os.listdir(path) if f.endswith(CAPTURE_SUFFIXES))
+        if captures:
+            found.append((name, path, captures))
+    return found
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--plugin")
+    parser.add_argument("--rules")
+    parser.add_argument("--installed", action="store_true")
+    parser.add_argument("--regenerate", action="store_true", help="rewrite the expected files")
+    parser.add_argument("--tshark", default="tshark")
+    parser.add_argument("scenario", nargs="*")
+    args = parser.parse_args()
+
+    tshark = Tshark(args)
+    failures = []
+    checked = 0
+    try:
+        tshark.check_plugin_loaded()
+        for name, path, captures in scenarios(args.scenario):
+            wanted = must_find(path)
+            for capture in captures:
+                capture_path = os.path.join(path, capture)
+                for mode in MODES:
+                    label = "%s/%s [%s]" % (name, capture, mode)
+                    checked += 1
+                    actual, rules_found = plugin_output(tshark, capture_path, mode)
+                    expected_path = os.path.join(path, "expected", "%s.%s.txt" % (capture, mode))
+                    if args.regenerate:
+                        os.makedirs(os.path.dirname(expected_path), exist_ok=True)
+                        with open(expected_path, "w") as f:
+                            f.write(actual)
+                    elif not os.path.exists(expected_path):
+                        failures.append("%s: no expected file %s (run with --regenerate)" % (label, expected_path))
+                    else:
+                        with open(expected_path) as f:
+                            expected = f.read()
+                        if expected != actual:
+                            diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
+                                                                expected_path, "actual"))
+                            failures.append("%s: output differs\n%s" % (label, diff))
+                    if name.startswith("healthy"):
+                        bad = bad_severities(tshark, capture_path, mode)
+                        if bad:
+                            failures.append("%s: healthy capture has warnings/errors:\n%s" % (label, bad))
+                    for rule in sorted(wanted.get((capture, mode), ())):
+                        if rule not in rules_found:
+                            failures.append("%s: expected finding %s is missing" % (label, rule))
+                    print("%-60s %s" % (label, "regenerated" if args.regenerate else "checked"))
+    finally:
+        tshark.cleanup()
+    for failure in failures:
+        print("FAIL " + failure)
+    print("%d capture runs, %d failures" % (checked, len(failures)))
+    if checked == 0:
+        print("FAIL no captures found")
+        return 1
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
