@@ -1,0 +1,36 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Every ipsecdiag test, as README.md gives it (run after packaging/install-from-source.sh):
+#  1. release build: engine unit tests, capture suite (one and two passes,
+#     plugin staged from the build tree), Debian package test (ctest);
+#  2. the installed plugin: tshark -G plugins lists it, and the capture suite
+#     passes with the system-installed plugin and rules;
+#  3. AddressSanitizer + UBSan build (clang) of the engine: unit tests and a
+#     short libFuzzer run of every fuzz target.
+set -eu
+cd "$(dirname "$0")/.."
+SRC=$(pwd)
+OUT=${IPSECDIAG_TEST_BUILD_DIR:-$SRC/build-tests}
+JOBS=$(nproc)
+
+echo "== 1. release build: unit tests, captures, package =="
+cmake -S "$SRC" -B "$OUT/release" -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build "$OUT/release" -j"$JOBS"
+ctest --test-dir "$OUT/release" --output-on-failure
+
+echo "== 2. installed plugin =="
+if [ "$(id -u)" -eq 0 ]; then
+  cmake --install "$OUT/release"
+  tshark -G plugins | grep -q ipsecdiag || { echo "installed plugin not loaded by tshark" >&2; exit 1; }
+  python3 tests/run_captures.py --installed
+else
+  echo "(skipped: installing into the system plugin dir needs root)"
+fi
+
+echo "== 3. sanitizers and fuzzing (engine, clang) =="
+cmake -S "$SRC" -B "$OUT/asan" -DCMAKE_C_COMPILER=clang -DIPSECDIAG_BUILD_PLUGIN=OFF \
+  -DIPSECDIAG_SANITIZE=ON -DIPSECDIAG_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
+cmake --build "$OUT/asan" -j"$JOBS"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir "$OUT/asan" --output-on-failure
+echo "== all tests passed =="
