@@ -159,6 +159,10 @@ typedef struct {
   guint8 capture_side;           /* ipsecdiag_capture_side_t */
   gint8 capture_inside_initiator_nat; /* NAT-D: 1 capture between initiator and its NAT, 0 outside, -1 unknown */
   guint8 natd_results;           /* IPSECDIAG_NATD_* bits: which NAT-D hashes matched what the capture shows */
+  guint8 natd_forced;            /* bit 0 initiator, bit 1 responder: its own NAT-D source hash is
+                                    wrong although captured at the sender (initial TTL), so no
+                                    NAT could have changed it: it fakes NAT-D to force UDP
+                                    encapsulation (strongSwan encap=yes, kernel-libipsec) */
   gboolean roles_guessed;        /* IKEv1 SA first seen after its first message */
   guint8 state;                  /* highest ipsecdiag_state_t reached (by rank) */
   guint8 initiator_ttl, responder_ttl;  /* last seen, 0 none */

@@ -127,6 +127,11 @@ void engine_check_nat_detection(ipsecdiag_tunnel_t *tunnel, const ike_message_t 
     return;
   tunnel->natt_offered = TRUE;
   gboolean from_i = sender == IPSECDIAG_ROLE_INITIATOR;
+  if (v.src == 0 && pkt->ttl && engine_initial_ttl(pkt->ttl) == pkt->ttl) {
+    /* Captured where it was sent: nothing translated it yet, the hash is deliberately wrong. */
+    tunnel->natd_forced |= from_i ? 1 : 2;
+    v.src = -1;
+  }
   if (v.src >= 0)
     tunnel->natd_results |= from_i ? (v.src ? IPSECDIAG_NATD_I_SRC_OK : IPSECDIAG_NATD_I_SRC_BAD)
                                    : (v.src ? IPSECDIAG_NATD_R_SRC_OK : IPSECDIAG_NATD_R_SRC_BAD);

@@ -56,6 +56,14 @@ const char *ipsecdiag_mode_name(const ipsecdiag_tunnel_t *tunnel)
 
 const char *ipsecdiag_tunnel_nat_text(const ipsecdiag_tunnel_t *tunnel)
 {
+  if (tunnel->natd_forced && tunnel->nat_initiator != 1 && tunnel->nat_responder != 1)
+    return tunnel->natd_forced == 3 ? "no NAT, UDP encapsulation forced by both"
+         : tunnel->natd_forced == 1 ? "UDP encapsulation forced by initiator"
+                                    : "UDP encapsulation forced by responder";
+  if (tunnel->natd_forced == 1 && tunnel->nat_responder == 1)
+    return "encap forced by initiator; responder NATed or forcing too";
+  if (tunnel->natd_forced == 2 && tunnel->nat_initiator == 1)
+    return "encap forced by responder; initiator NATed or forcing too";
   if (tunnel->nat_initiator == 1 && tunnel->nat_responder == 1)
     return "both peers behind NAT";
   if (tunnel->nat_initiator == 1)

@@ -284,23 +284,62 @@ static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const ip
     col_append_fstr(pinfo->cinfo, COL_INFO, " [%s]", frame->message);
 }
 
+/* Later passes do not get other dissectors' fields (tshark primes the
+ * post-dissector's wanted fields on the first pass only), so an ESP frame is
+ * recognised from the frame's protocol layers and its SPI read from the
+ * frame: the outer IP header is found by the addresses Wireshark reports. */
+static gboolean esp_from_frame(tvbuff_t *tvb, packet_info *pinfo, guint32 *spi)
+{
+  if (!proto_is_frame_protocol(pinfo->layers, "esp"))
+    return FALSE;
+  ipsecdiag_addr_t src, dst;
+  to_engine_addr(&pinfo->net_src, &src);
+  to_engine_addr(&pinfo->net_dst, &dst);
+  gint length = (gint)tvb_captured_length(tvb);
+  for (gint p = 0; p <= 128 && src.family; p++) {
+    gint header_len, next;
+    if (src.family == 4) {
+      if (p + 20 > length || (tvb_get_guint8(tvb, p) >> 4) != 4
+          || tvb_memeql(tvb, p + 12, src.bytes, 4) != 0 || tvb_memeql(tvb, p + 16, dst.bytes, 4) != 0)
+        continue;
+      header_len = (tvb_get_guint8(tvb, p) & 0x0f) * 4;
+      next = tvb_get_guint8(tvb, p + 9);
+    } else {
+      if (p + 40 > length || (tvb_get_guint8(tvb, p) >> 4) != 6
+          || tvb_memeql(tvb, p + 8, src.bytes, 16) != 0 || tvb_memeql(tvb, p + 24, dst.bytes, 16) != 0)
+        continue;
+      header_len = 40;
+      next = tvb_get_guint8(tvb, p + 6);
+    }
+    gint esp = p + header_len;
+    if (next == 17)
+      esp += 8;                         /* ESP in UDP (RFC 3948) */
+    else if (next != 50)
+      return FALSE;
+    if (esp + 4 > length)
+      return FALSE;
+    *spi = tvb_get_ntohl(tvb, esp);
+    return *spi != 0;                   /* 0 is the non-ESP marker: IKE */
+  }
+  return FALSE;
+}
+
 static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
-  if (!pref_enabled || !engine || !tree)
+  if (!pref_enabled || !engine)
     return 0;
   guint32 esp_spi = 0, esp_sequence = 0;
   const ipsecdiag_frame_t *frame;
   if (!PINFO_FD_VISITED(pinfo)) {
+    if (!tree)
+      return 0;                         /* never happens: the wanted fields force a tree */
     frame = feed_frame(pinfo, tree, &esp_spi, &esp_sequence);
   } else {
     /* The first pass is over: findings that needed the whole capture are now certain. */
     ipsecdiag_engine_finalize(engine);
     frame = ipsecdiag_engine_frame(engine, pinfo->num);
-    if (!frame) {
-      field_info *spi = first_field(tree, hf_esp_spi_in);
-      if (spi)
-        esp_spi = fvalue_get_uinteger(&spi->value);
-    }
+    if (!frame)
+      esp_from_frame(tvb, pinfo, &esp_spi);
   }
   guint32 esp_tunnel = 0;
   if (!frame && esp_spi) {
@@ -310,7 +349,8 @@ static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
   }
   if (!frame && !esp_spi)
     return 0;
-  render(tvb, pinfo, tree, frame, esp_tunnel, esp_spi);
+  if (tree)
+    render(tvb, pinfo, tree, frame, esp_tunnel, esp_spi);
   guint32 tunnel = frame ? frame->tunnel : esp_tunnel;
   if (tunnel) {
     ipsecdiag_tap_record_t *record = wmem_new(pinfo->pool, ipsecdiag_tap_record_t);
