@@ -1,0 +1,1051 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# ipsecdiag capture lab: records the project's test captures from real
+# strongSwan (charon 5.9.x) peers running in network namespaces.
+#
+#   lab.sh list                      list the scenarios
+#   lab.sh record SCENARIO...        record the named scenarios
+#   lab.sh record all                record every scenario
+#   lab.sh verify [SCENARIO...]      check recorded captures against their
+#                                    expected signatures (default: all)
+#   lab.sh clean                     tear down namespaces, processes, temp dir
+#
+# Topology (see README.md next to this file):
+#
+#   isd-a (initiator, site A)       isd-r (router)            isd-b (responder, site B)
+#   lan0 10.1.0.1/24                                           lan0 10.2.0.1/24
+#   eth0 192.168.10.2/24 --- r-a 192.168.10.1 | r-b 198.51.100.1 --- eth0 198.51.100.2/24
+#
+# Needs root, iproute2, iptables, tcpdump, tshark, strongswan-charon,
+# strongswan-swanctl, libstrongswan-standard-plugins, libcharon-extra-plugins
+# (kernel-libipsec) and /dev/net/tun. Kernel ESP (XFRM) is not needed.
+
+set -euo pipefail
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CAPTURES_DIR=${ISD_CAPTURES_DIR:-$(dirname "$LAB_DIR")}
+WORK=${ISD_LAB_WORK:-/tmp/ipsecdiag-lab}
+CHARON=${ISD_CHARON:-/usr/lib/ipsec/charon}
+SWANCTL=${ISD_SWANCTL:-swanctl}
+
+NS_A=isd-a
+NS_R=isd-r
+NS_B=isd-b
+ALL_NS="$NS_A $NS_R $NS_B"
+
+A_WAN=192.168.10.2
+R_IN=192.168.10.1
+R_OUT=198.51.100.1
+B_WAN=198.51.100.2
+A_LAN=10.1.0.1
+A_NET=10.1.0.0/24
+B_LAN=10.2.0.1
+B_NET=10.2.0.0/24
+# second subnet pair, used by scenarios with a second CHILD_SA
+A_LAN2=10.1.1.1
+A_NET2=10.1.1.0/24
+B_LAN2=10.2.1.1
+B_NET2=10.2.1.0/24
+
+A_ID=site-a.ipsecdiag.test
+B_ID=site-b.ipsecdiag.test
+# Test-only pre-shared key. Never use it anywhere real.
+LAB_PSK=ipsecdiag-lab-psk-DO-NOT-USE
+
+CAPTURE_FILTER='udp or esp or icmp or icmp6'
+
+log() { printf '[lab] %s\n' "$*" >&2; }
+die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# --------------------------------------------------------------------------
+# Scenario registry. Each scenario is a function scn_<name with - as _> that
+# sets the knobs below (after scenario_defaults) and may override the hooks
+# hook_router, hook_responder_fw and hook_run. The order here is the order
+# of `lab.sh list` and `lab.sh record all`.
+# --------------------------------------------------------------------------
+SCENARIOS=()
+declare -A SCN_SUMMARY=()
+register() { SCENARIOS+=("$1"); SCN_SUMMARY[$1]=$2; }
+
+scenario_defaults() {
+	IKE_VERSION=2
+	IKE_PROPOSALS=aes256-sha256-modp2048
+	ESP_PROPOSALS=aes256-sha256
+	# swanctl "encap" (yes|no); empty: not written (default no). Note that
+	# kernel-libipsec requires UDP-encapsulated ESP, so charon forces
+	# encapsulation anyway (fake NAT_DETECTION_SOURCE_IP / NAT-D hash, switch
+	# to UDP 4500) whatever this says.
+	ENCAP=""
+	INITIATOR_PSK=$LAB_PSK
+	RESPONDER_PSK=$LAB_PSK
+	RETRANSMIT_TIMEOUT=1.0
+	RETRANSMIT_BASE=1.8
+	RETRANSMIT_TRIES=3
+	RESPONDER_DAEMON=yes       # no: no charon in isd-b
+	NAT=no                     # yes: MASQUERADE site A on the router
+	SIDES="initiator responder"
+	SECOND_CHILD=no            # yes: configure child "net2" (10.1.1.0/24 <-> 10.2.1.0/24)
+	TAIL=2                     # seconds captured after the run hook returns
+	EXTRA_CHARON_CONF=""       # appended inside charon { } of both peers
+	EXTRA_CONN_CONF=""         # appended inside connections.lab { } of both peers
+	README_WHAT="(no description)"
+	# expected capture signatures (see capture_signature), checked by
+	# "lab.sh verify" and after each recording; empty: not checked
+	EXPECT_initiator=""
+	EXPECT_responder=""
+	hook_router() { :; }
+	hook_responder_fw() { :; }
+	hook_run() { run_healthy; }
+}
+
+# ---- healthy ---------------------------------------------------------------
+register healthy-ikev1 "IKEv1 Main Mode PSK + Quick Mode, ESP-in-UDP both ways"
+scn_healthy_ikev1() {
+	IKE_VERSION=1
+	EXPECT_initiator='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	EXPECT_responder='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	README_WHAT="A complete, healthy IKEv1 negotiation: Main Mode with PSK authentication
+(MI1/MR1 SA + vendor IDs, MI2/MR2 KE + nonce + NAT-D on UDP 500, then MI3/MR3
+encrypted ID + HASH on UDP 4500), then Quick Mode (QI1, QR1, QI2) on UDP 4500. After that, 3 pings from 10.1.0.1 to 10.2.0.1 and 3 pings
+from 10.2.0.1 to 10.1.0.1 travel as UDP-encapsulated ESP (port 4500 both ends), so
+ESP flows in both directions.
+
+Expected diagnosis: healthy, no problem found (phase 1 and phase 2 up, ESP both ways).
+
+The switch to UDP 4500 happens although there is no NAT: it is forced by
+kernel-libipsec (see \"Lab artifacts\" below)."
+}
+
+register healthy-ikev2 "IKEv2 IKE_SA_INIT + IKE_AUTH, ESP-in-UDP both ways"
+scn_healthy_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 | esp >6 <6'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 | esp >6 <6'
+	README_WHAT="A complete, healthy IKEv2 negotiation: IKE_SA_INIT request/response on UDP 500
+(with NAT-D notifies), IKE_AUTH request/response on UDP 4500 (PSK, one CHILD_SA
+10.1.0.0/24 <-> 10.2.0.0/24). After that, 3 pings from 10.1.0.1 to 10.2.0.1 and
+3 pings from 10.2.0.1 to 10.1.0.1 travel as UDP-encapsulated ESP on port 4500, so
+ESP flows in both directions.
+
+Expected diagnosis: healthy, no problem found (IKE SA and CHILD SA up, ESP both ways).
+
+The switch to UDP 4500 happens although there is no NAT: it is forced by
+kernel-libipsec (see \"Lab artifacts\" below)."
+}
+
+register healthy-nat-ikev2 "IKEv2 with site A behind the router's NAT, natural NAT-T to 4500"
+scn_healthy_nat_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 | esp >6 <6'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 | esp >6 <6'
+	NAT=yes
+	README_WHAT="A healthy IKEv2 negotiation with the initiator behind a NAT: the router
+masquerades 192.168.10.2 to its outside address 198.51.100.1. IKE_SA_INIT on UDP 500
+carries NAT_DETECTION_SOURCE_IP/DESTINATION_IP notifies. The responder's
+NAT_DETECTION_DESTINATION_IP hash (computed over 198.51.100.1:500) does not match the
+initiator's own address, so the initiator genuinely detects that it is behind a NAT
+(\"local host is behind NAT, sending keep alives\" in its log) and moves to UDP 4500
+for IKE_AUTH. Then 3 pings each way travel as UDP-encapsulated ESP on port 4500.
+
+The initiator side shows 192.168.10.2 talking to 198.51.100.2; the responder side
+shows the translated address 198.51.100.1 (the router may also translate the
+source port, here it keeps 500/4500 because nothing else uses them).
+
+Expected diagnosis: healthy, NAT detected (initiator behind NAT), NAT-T in use,
+ESP in UDP both ways."
+}
+
+register healthy-nat-ikev1 "IKEv1 with site A behind the router's NAT, natural NAT-T to 4500"
+scn_healthy_nat_ikev1() {
+	IKE_VERSION=1
+	EXPECT_initiator='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	EXPECT_responder='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	NAT=yes
+	README_WHAT="A healthy IKEv1 negotiation with the initiator behind a NAT: the router
+masquerades 192.168.10.2 to 198.51.100.1. Main Mode MI1/MR1 (with NAT-T vendor IDs)
+and MI2/MR2 (with NAT-D payloads whose hashes reveal the NAT) on UDP 500, then MI3/MR3
+and Quick Mode on UDP 4500 (genuine NAT detection on the initiator: \"local host is behind NAT\"). Then 3 pings
+each way travel as UDP-encapsulated ESP on port 4500.
+
+Expected diagnosis: healthy, NAT detected (initiator behind NAT), NAT-T in use,
+ESP in UDP both ways."
+}
+
+# ---- UDP 500 blocked ---------------------------------------------------------
+register udp500-blocked-ikev1 "router drops UDP 500: IKEv1 MI1 retransmitted, never answered"
+scn_udp500_blocked_ikev1() {
+	IKE_VERSION=1
+	EXPECT_initiator='>500:2*4 | esp >0 <0'
+	SIDES=initiator
+	hook_router() { rin iptables -A FORWARD -p udp --dport 500 -j DROP; }
+	hook_run() { run_initiate; }
+	README_WHAT="The router drops every UDP packet to port 500 in its FORWARD chain. The initiator
+sends the first Main Mode message (MI1, exchange type Identity Protection (2)) to
+198.51.100.2:500, retransmits it 3 times (1.0 s, 1.8 s, 3.2 s backoff) and gives up
+about 11.9 s after the first attempt. Nothing ever comes back.
+
+Only the initiator side is recorded: the responder never receives anything, so its
+capture would be empty.
+
+Expected diagnosis: no response to the first IKE message on UDP 500: the peer is
+unreachable or UDP 500 is filtered on the path (or the responder is not running/not
+listening). No ICMP error is seen, so a silent drop is most likely."
+}
+
+register udp500-blocked-ikev2 "router drops UDP 500: IKE_SA_INIT retransmitted, never answered"
+scn_udp500_blocked_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34*4 | esp >0 <0'
+	SIDES=initiator
+	hook_router() { rin iptables -A FORWARD -p udp --dport 500 -j DROP; }
+	hook_run() { run_initiate; }
+	README_WHAT="The router drops every UDP packet to port 500 in its FORWARD chain. The initiator
+sends the IKE_SA_INIT request (exchange type 34, message ID 0) to 198.51.100.2:500,
+retransmits it 3 times (1.0 s, 1.8 s, 3.2 s backoff) and gives up about 11.9 s after
+the first attempt. Nothing ever comes back.
+
+Only the initiator side is recorded: the responder never receives anything, so its
+capture would be empty.
+
+Expected diagnosis: no response to IKE_SA_INIT on UDP 500: the peer is unreachable or
+UDP 500 is filtered on the path (or the responder is not running/not listening).
+No ICMP error is seen, so a silent drop is most likely."
+}
+
+# ---- UDP 4500 blocked ----------------------------------------------------------
+register udp4500-blocked-ikev1 "NAT + router drops UDP 4500: IKEv1 MI3 retransmitted, never answered"
+scn_udp4500_blocked_ikev1() {
+	IKE_VERSION=1
+	EXPECT_initiator='>500:2 <500:2 >500:2 <500:2 >4500:2*4 | esp >0 <0'
+	EXPECT_responder='>500:2 <500:2 >500:2 <500:2 | esp >0 <0'
+	NAT=yes
+	hook_router() { rin iptables -A FORWARD -p udp --dport 4500 -j DROP; }
+	hook_run() { run_initiate; }
+	TAIL=4
+	README_WHAT="The router masquerades site A (192.168.10.2 -> 198.51.100.1) and drops every UDP
+packet to port 4500 in its FORWARD chain. Main Mode MI1/MR1 and MI2/MR2 succeed on
+UDP 500; the NAT-D payloads reveal the NAT, so the initiator switches to UDP 4500 for
+MI3 (encrypted ID + HASH, behind the 4-byte non-ESP marker). MI3 is dropped by the
+router: the initiator sends it 4 times (first + 3 retransmissions, 0, 1.0, 2.8 and
+6.0 s after the first MI3) and gives up about 11.9 s after the first MI3 (\"giving up after 3 retransmits\", the IKE SA
+was never established, keyingtries = 1, so no new attempt). The capture ends 4 s later.
+Phase 2 is never reached and no ESP appears.
+
+Initiator side: MI1..MR2 on UDP 500, then MI3 on UDP 4500 four times, never answered.
+Responder side: MI1..MR2 on UDP 500 from the NAT address 198.51.100.1, then nothing:
+no packet on UDP 4500 ever arrives.
+
+Note: strongSwan 5.9.8, as IKEv1 responder, does NOT retransmit MR2 on its own while
+waiting for MI3 (it only resends a response when it receives a retransmitted
+request; other implementations may retransmit MR2). Its half-open IKE SA is dropped
+after charon's half-open timeout (30 s, outside the capture).
+
+Expected diagnosis: UDP 4500 is dropped on the path after the NAT-T switch: the
+exchange on UDP 500 works, but MI3 on UDP 4500 is retransmitted and never answered,
+and the responder never receives anything on UDP 4500."
+}
+
+register udp4500-blocked-ikev2 "NAT + router drops UDP 4500: IKE_AUTH retransmitted, never answered"
+scn_udp4500_blocked_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35*4 | esp >0 <0'
+	EXPECT_responder='>500:34 <500:34 | esp >0 <0'
+	NAT=yes
+	hook_router() { rin iptables -A FORWARD -p udp --dport 4500 -j DROP; }
+	hook_run() { run_initiate; }
+	TAIL=4
+	README_WHAT="The router masquerades site A (192.168.10.2 -> 198.51.100.1) and drops every UDP
+packet to port 4500 in its FORWARD chain. IKE_SA_INIT succeeds on UDP 500 and its
+NAT_DETECTION notifies reveal the NAT, so the initiator switches to UDP 4500 for
+IKE_AUTH (message ID 1). The router drops it: the initiator sends it 4 times (first +
+3 retransmissions), then gives up. The responder (IKEv2 responders never retransmit)
+only sees IKE_SA_INIT and then nothing; its half-open IKE SA later times out
+(after 30 s, outside the capture).
+
+Expected diagnosis: UDP 4500 is dropped on the path after the NAT-T switch:
+IKE_SA_INIT on UDP 500 completes, but IKE_AUTH on UDP 4500 is retransmitted and never
+answered; the responder never receives IKE_AUTH."
+}
+
+# ---- no daemon -----------------------------------------------------------------
+register no-daemon-ikev2 "no charon on the responder: IKE_SA_INIT answered by ICMP port unreachable"
+scn_no_daemon_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <icmp:3/3 >500:34 <icmp:3/3 >500:34 <icmp:3/3 >500:34 <icmp:3/3 | esp >0 <0'
+	EXPECT_responder='>500:34 <icmp:3/3 >500:34 <icmp:3/3 >500:34 <icmp:3/3 >500:34 <icmp:3/3 | esp >0 <0'
+	RESPONDER_DAEMON=no
+	hook_run() { run_initiate; }
+	README_WHAT="No IKE daemon runs on the responder host (198.51.100.2). Each IKE_SA_INIT request
+to UDP 500 is answered by the responder's kernel with ICMP destination unreachable,
+port unreachable (type 3, code 3), quoting the IKE packet. The initiator ignores the
+ICMP errors, retransmits 3 times and gives up after about 11.9 s.
+
+Expected diagnosis: the responder host is reachable but nothing listens on UDP 500
+(IKE daemon not running, or bound elsewhere): ICMP port unreachable for each
+IKE_SA_INIT."
+}
+
+register no-daemon-ikev1 "no charon on the responder: IKEv1 MI1 answered by ICMP port unreachable"
+scn_no_daemon_ikev1() {
+	IKE_VERSION=1
+	EXPECT_initiator='>500:2 <icmp:3/3 >500:2 <icmp:3/3 >500:2 <icmp:3/3 >500:2 <icmp:3/3 | esp >0 <0'
+	EXPECT_responder='>500:2 <icmp:3/3 >500:2 <icmp:3/3 >500:2 <icmp:3/3 >500:2 <icmp:3/3 | esp >0 <0'
+	RESPONDER_DAEMON=no
+	hook_run() { run_initiate; }
+	README_WHAT="No IKE daemon runs on the responder host (198.51.100.2). Each Main Mode MI1 to
+UDP 500 is answered by the responder's kernel with ICMP destination unreachable,
+port unreachable (type 3, code 3), quoting the IKE packet. The initiator ignores the
+ICMP errors, retransmits 3 times and gives up after about 11.9 s.
+
+Expected diagnosis: the responder host is reachable but nothing listens on UDP 500
+(IKE daemon not running, or bound elsewhere): ICMP port unreachable for each MI1."
+}
+
+# ---- responder firewall drops UDP 500 ------------------------------------------
+responder_drop_500() { bin iptables -A INPUT -p udp --dport 500 -j DROP; }
+
+register responder-silent-ikev2 "responder's own INPUT chain drops UDP 500: IKE_SA_INIT arrives, never answered"
+scn_responder_silent_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34*4 | esp >0 <0'
+	EXPECT_responder='>500:34*4 | esp >0 <0'
+	hook_responder_fw() { responder_drop_500; }
+	hook_run() { run_initiate; }
+	README_WHAT="The responder host runs charon, but its own firewall (INPUT chain of isd-b) drops
+incoming UDP 500. The capture point is in front of the host firewall, like a tap or a
+tcpdump on a real gateway: the responder-side capture shows the IKE_SA_INIT request
+arriving 4 times (first + 3 retransmissions) and nothing sent back; the initiator-side
+capture shows the same 4 requests leaving and no answer. The initiator gives up after
+about 11.9 s. The responder's charon log shows nothing about it (the packets never
+reach the daemon).
+
+Expected diagnosis: IKE_SA_INIT reaches the responder but is never answered: the
+responder's host firewall drops UDP 500 (or the daemon does not listen on that
+address / ignores it). Since the requests do arrive, the path is fine."
+}
+
+register responder-silent-ikev1 "responder's own INPUT chain drops UDP 500: IKEv1 MI1 arrives, never answered"
+scn_responder_silent_ikev1() {
+	IKE_VERSION=1
+	EXPECT_initiator='>500:2*4 | esp >0 <0'
+	EXPECT_responder='>500:2*4 | esp >0 <0'
+	hook_responder_fw() { responder_drop_500; }
+	hook_run() { run_initiate; }
+	README_WHAT="The responder host runs charon, but its own firewall (INPUT chain of isd-b) drops
+incoming UDP 500. The capture point is in front of the host firewall: the
+responder-side capture shows Main Mode MI1 arriving 4 times (first + 3
+retransmissions) and nothing sent back; the initiator-side capture shows the same
+4 MI1 leaving and no answer. The initiator gives up after about 11.9 s.
+
+Expected diagnosis: MI1 reaches the responder but is never answered: the responder's
+host firewall drops UDP 500 (or the daemon does not listen on that address / ignores
+it). Since the requests do arrive, the path is fine."
+}
+
+# ---- exchange-type specific drops on the responder host ------------------------
+# Drop IKE messages of one exchange type arriving at the responder host, on
+# UDP 500 (exchange type = byte 18 of the ISAKMP header = UDP payload byte 18)
+# and on UDP 4500 (behind the 4-byte zero non-ESP marker: payload byte 22, and
+# the marker must be 0 so ESP-in-UDP is never matched).
+# u32: "0>>22&0x3C@" jumps over the IP header to the UDP header; +8 is the
+# UDP payload.
+responder_drop_exchange() {
+	local type=$1
+	bin iptables -A INPUT -p udp --dport 500 -m u32 \
+		--u32 "0>>22&0x3C@26>>24=$type" -j DROP
+	bin iptables -A INPUT -p udp --dport 4500 -m u32 \
+		--u32 "0>>22&0x3C@8=0 && 0>>22&0x3C@30>>24=$type" -j DROP
+}
+
+register quickmode-unanswered-ikev1 "phase 1 up, responder INPUT drops Quick Mode: QI1 retransmitted"
+scn_quickmode_unanswered_ikev1() {
+	IKE_VERSION=1
+	EXPECT_initiator='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32*4 >500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32*2 | esp >0 <0'
+	EXPECT_responder='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32*4 >500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32*2 | esp >0 <0'
+	hook_responder_fw() { responder_drop_exchange 32; }
+	hook_run() { run_initiate; }
+	# give-up at ~11.9 s, new QI1 at ~11.95 s, retransmissions at +1.0 and
+	# +2.8 s: stop in between (after the first retransmission)
+	TAIL=2
+	README_WHAT="Main Mode completes (MI1..MR2 on UDP 500, MI3/MR3 on UDP 4500; there is no NAT,
+the switch is forced by kernel-libipsec, see \"Lab artifacts\"). The responder host's
+INPUT chain then drops every IKE message whose exchange type is Quick Mode (32),
+matched with iptables u32 on the ISAKMP header behind the non-ESP marker. The
+initiator's first Quick Mode message (QI1) is sent 4 times (first + 3
+retransmissions, t = 0, 1.0, 2.8, 6.0 s after the first QI1) and never answered; the
+responder capture (taken in front of the host firewall) shows all 4 arriving and no
+QR1. No ESP appears.
+
+About 11.9 s after the first QI1 the initiator gives up (\"giving up after 3
+retransmits\") and destroys the IKE SA without sending a delete. Because the Quick
+Mode is still pending, strongSwan immediately re-establishes: a new Main Mode (new
+initiator cookie) completes again and the new QI1 is sent and again unanswered; the
+capture stops 3 s after the give-up, in the middle of that second attempt (which
+would loop the same way).
+
+Expected diagnosis: phase 1 is up, but Quick Mode is never answered: QI1 reaches the
+responder and is retransmitted unanswered (the responder silently discards it, here
+a host firewall). After the give-up the initiator re-runs Main Mode and Quick Mode
+fails the same way."
+}
+
+register createchild-unanswered-ikev2 "IKE SA up, responder INPUT drops CREATE_CHILD_SA: request retransmitted"
+scn_createchild_unanswered_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 >4500:36*4 >500:34 <500:34 >4500:35 <4500:35 | esp >0 <0'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 >4500:36*4 >500:34 <500:34 >4500:35 <4500:35 | esp >0 <0'
+	SECOND_CHILD=yes
+	hook_responder_fw() { responder_drop_exchange 36; }
+	hook_run() {
+		initiate net 30 || true
+		initiate net2 60 || true
+	}
+	TAIL=3
+	README_WHAT="IKE_SA_INIT (UDP 500) and IKE_AUTH (UDP 4500: no NAT, forced by kernel-libipsec) establish
+the IKE SA and the first CHILD_SA (10.1.0.0/24 <-> 10.2.0.0/24). The initiator then
+starts a second CHILD_SA (10.1.1.0/24 <-> 10.2.1.0/24) with a CREATE_CHILD_SA request
+(exchange type 36, message ID 2). The responder host's INPUT chain drops every IKE
+message with exchange type 36 (iptables u32 on the IKE header behind the non-ESP
+marker), so the request is sent 4 times (first + 3 retransmissions) and never
+answered. After the last retransmission the initiator gives up and destroys the IKE
+SA (and the first CHILD_SA with it), without sending a DELETE. Because the second
+CHILD_SA is still pending, strongSwan immediately re-establishes: a new IKE_SA_INIT
+(new SPIs) and IKE_AUTH, which this time carries the pending second CHILD_SA (net2,
+10.1.1.0/24 <-> 10.2.1.0/24) and succeeds, since IKE_AUTH is not filtered. The
+first CHILD_SA (net) is not re-created. No ESP appears (no traffic is sent).
+
+Expected diagnosis: the IKE SA is up, but the CREATE_CHILD_SA request reaches the
+responder and is never answered (dropped or ignored on the responder host); the
+initiator then tears the IKE SA down and re-establishes it from scratch."
+}
+
+# --------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------
+ain() { ip netns exec "$NS_A" "$@"; }
+rin() { ip netns exec "$NS_R" "$@"; }
+bin() { ip netns exec "$NS_B" "$@"; }
+
+need_root() { [ "$(id -u)" = 0 ] || die "must run as root"; }
+
+check_requirements() {
+	need_root
+	local c
+	for c in ip iptables tcpdump tshark unshare ping "$SWANCTL"; do
+		command -v "$c" >/dev/null || die "missing command: $c"
+	done
+	[ -x "$CHARON" ] || die "missing $CHARON (strongswan-charon)"
+	[ -c /dev/net/tun ] || die "missing /dev/net/tun (needed by kernel-libipsec)"
+	local p
+	for p in kernel-libipsec vici socket-default kernel-netlink openssl; do
+		[ -e "/usr/lib/ipsec/plugins/libstrongswan-$p.so" ] ||
+			die "missing charon plugin $p"
+	done
+}
+
+# Kill every process still running inside our namespaces (they are all
+# started by this script), then delete the namespaces.
+teardown() {
+	local ns pid pids
+	for ns in $ALL_NS; do
+		ip netns list 2>/dev/null | grep -qw "^$ns" || continue
+		pids=$(ip netns pids "$ns" 2>/dev/null || true)
+		for pid in $pids; do kill -INT "$pid" 2>/dev/null || true; done
+	done
+	for ns in $ALL_NS; do
+		ip netns list 2>/dev/null | grep -qw "^$ns" || continue
+		local i
+		for i in $(seq 1 30); do
+			pids=$(ip netns pids "$ns" 2>/dev/null || true)
+			[ -z "$pids" ] && break
+			sleep 0.1
+		done
+		for pid in $pids; do kill -KILL "$pid" 2>/dev/null || true; done
+		ip netns del "$ns" 2>/dev/null || true
+	done
+}
+
+cmd_clean() {
+	need_root
+	teardown
+	rm -rf "$WORK"
+	log "clean: namespaces $ALL_NS removed, $WORK removed"
+}
+
+sysctl_ns() { ip netns exec "$1" sysctl -qw "$2" >/dev/null; }
+
+setup_topology() {
+	local ns
+	for ns in $ALL_NS; do
+		ip netns add "$ns"
+		# no IPv6 on the lab links: keeps router solicitations / MLD out of
+		# the captures
+		sysctl_ns "$ns" net.ipv6.conf.all.disable_ipv6=1
+		sysctl_ns "$ns" net.ipv6.conf.default.disable_ipv6=1
+		sysctl_ns "$ns" net.ipv4.conf.all.rp_filter=0
+		sysctl_ns "$ns" net.ipv4.conf.default.rp_filter=0
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$NS_A" link add eth0 type veth peer name r-a netns "$NS_R"
+	ip -n "$NS_B" link add eth0 type veth peer name r-b netns "$NS_R"
+	# The kernel has no dummy driver, so each site's LAN is one end of a
+	# veth pair whose other end stays unaddressed in the same namespace.
+	ip -n "$NS_A" link add lan0 type veth peer name lan0-peer
+	ip -n "$NS_B" link add lan0 type veth peer name lan0-peer
+
+	ip -n "$NS_A" addr add "$A_WAN/24" dev eth0
+	ip -n "$NS_A" addr add "$A_LAN/24" dev lan0
+	ip -n "$NS_A" addr add "$A_LAN2/24" dev lan0
+	ip -n "$NS_R" addr add "$R_IN/24" dev r-a
+	ip -n "$NS_R" addr add "$R_OUT/24" dev r-b
+	ip -n "$NS_B" addr add "$B_WAN/24" dev eth0
+	ip -n "$NS_B" addr add "$B_LAN/24" dev lan0
+	ip -n "$NS_B" addr add "$B_LAN2/24" dev lan0
+	local l
+	for l in eth0 lan0 lan0-peer; do
+		ip -n "$NS_A" link set "$l" up
+		ip -n "$NS_B" link set "$l" up
+	done
+	ip -n "$NS_R" link set r-a up
+	ip -n "$NS_R" link set r-b up
+	ip -n "$NS_A" route add default via "$R_IN"
+	ip -n "$NS_B" route add default via "$R_OUT"
+	sysctl_ns "$NS_R" net.ipv4.ip_forward=1
+	if [ "$NAT" = yes ]; then
+		rin iptables -t nat -A POSTROUTING -o r-b -s "$A_WAN" -j MASQUERADE
+	fi
+	# sanity: plain reachability A -> B (not captured)
+	ain ping -q -c 1 -W 2 "$B_WAN" >/dev/null || die "topology: $A_WAN cannot reach $B_WAN"
+	# the ping above created conntrack entries on the router; flush them so
+	# the scenario starts from a clean state (no stale ICMP mappings)
+	rin sh -c 'command -v conntrack >/dev/null && conntrack -F' >/dev/null 2>&1 || true
+}
+
+# write strongswan.conf for one peer: $1 = role (initiator|responder)
+write_strongswan_conf() {
+	local role=$1 dir=$WORK/$1
+	cat >"$dir/strongswan.conf" <<EOF
+# SPDX-License-Identifier: GPL-2.0-or-later
+# generated by test-captures/lab/lab.sh for scenario $SCENARIO ($role)
+charon {
+	load_modular = no
+	# kernel-libipsec (userland ESP, carried in UDP 4500) must come before
+	# kernel-netlink so it provides the IPsec backend; kernel-netlink
+	# provides routes/addresses.
+	load = random nonce openssl aes sha1 sha2 md5 hmac gmp kdf pem pkcs1 x509 pubkey kernel-libipsec kernel-netlink socket-default vici
+	# short retransmissions to keep the scenarios short (defaults: 4.0/1.8/5)
+	retransmit_timeout = $RETRANSMIT_TIMEOUT
+	retransmit_base = $RETRANSMIT_BASE
+	retransmit_tries = $RETRANSMIT_TRIES
+	plugins {
+		vici {
+			socket = unix://$dir/charon.vici
+		}
+	}
+	syslog {
+		daemon {
+			default = -1
+		}
+	}
+	filelog {
+		lab {
+			path = $dir/charon.log
+			time_format = %Y-%m-%d %H:%M:%S
+			time_add_ms = yes
+			ike_name = yes
+			append = no
+			flush_line = yes
+			default = 2
+			# ike = 4 logs the DH secret and the derived IKE keys,
+			# chd = 4 the derived ESP keys (lab PSKs only!)
+			ike = 4
+			chd = 4
+			# keep the per-field encoder trace and job/thread noise out
+			enc = 1
+			job = 1
+			mgr = 1
+		}
+	}
+EOF
+	[ -z "$EXTRA_CHARON_CONF" ] || printf '%s\n' "$EXTRA_CHARON_CONF" >>"$dir/strongswan.conf"
+	echo "}" >>"$dir/strongswan.conf"
+}
+
+# write swanctl.conf for one peer: $1 = role
+write_swanctl_conf() {
+	local role=$1 dir=$WORK/$1
+	local local_addr remote_addr local_id remote_id lnet rnet lnet2 rnet2 psk
+	if [ "$role" = initiator ]; then
+		local_addr=$A_WAN remote_addr=$B_WAN local_id=$A_ID remote_id=$B_ID
+		lnet=$A_NET rnet=$B_NET lnet2=$A_NET2 rnet2=$B_NET2 psk=$INITIATOR_PSK
+	else
+		# the responder accepts any peer address (site A may be NATed)
+		local_addr=$B_WAN remote_addr=%any local_id=$B_ID remote_id=$A_ID
+		lnet=$B_NET rnet=$A_NET lnet2=$B_NET2 rnet2=$A_NET2 psk=$RESPONDER_PSK
+	fi
+	{
+		cat <<EOF
+# SPDX-License-Identifier: GPL-2.0-or-later
+# generated by test-captures/lab/lab.sh for scenario $SCENARIO ($role)
+connections {
+	lab {
+		version = $IKE_VERSION
+		local_addrs = $local_addr
+		remote_addrs = $remote_addr
+		proposals = $IKE_PROPOSALS
+EOF
+		[ -z "$ENCAP" ] || printf '\t\tencap = %s\n' "$ENCAP"
+		[ -z "$EXTRA_CONN_CONF" ] || printf '%s\n' "$EXTRA_CONN_CONF"
+		cat <<EOF
+		local {
+			auth = psk
+			id = $local_id
+		}
+		remote {
+			auth = psk
+			id = $remote_id
+		}
+		children {
+			net {
+				local_ts = $lnet
+				remote_ts = $rnet
+				esp_proposals = $ESP_PROPOSALS
+			}
+EOF
+		if [ "$SECOND_CHILD" = yes ]; then
+			cat <<EOF
+			net2 {
+				local_ts = $lnet2
+				remote_ts = $rnet2
+				esp_proposals = $ESP_PROPOSALS
+			}
+EOF
+		fi
+		cat <<EOF
+		}
+	}
+}
+secrets {
+	ike-lab {
+		id-a = $A_ID
+		id-b = $B_ID
+		secret = "$psk"
+	}
+}
+EOF
+	} >"$dir/swanctl.conf"
+}
+
+save_firewall() {
+	local ns t rules
+	: >"$WORK/firewall.txt"
+	for ns in $ALL_NS; do
+		for t in filter nat; do
+			rules=$(ip netns exec "$ns" iptables -t "$t" -S | grep '^-A' || true)
+			[ -n "$rules" ] || continue
+			printf '%s\n' "$rules" | sed "s/^/$ns ($t): iptables /" >>"$WORK/firewall.txt"
+		done
+	done
+	[ -s "$WORK/firewall.txt" ] || echo "(no rules)" >"$WORK/firewall.txt"
+}
+
+ns_of() { [ "$1" = initiator ] && echo "$NS_A" || echo "$NS_B"; }
+
+start_charon() {
+	local role=$1 dir=$WORK/$1 ns
+	ns=$(ns_of "$role")
+	# private /run per charon (pid file), vici socket in the work dir
+	STRONGSWAN_CONF=$dir/strongswan.conf ip netns exec "$ns" \
+		unshare -m --propagation private \
+		sh -c 'mount -t tmpfs tmpfs /run && exec "$0"' "$CHARON" \
+		>"$dir/charon.stdout" 2>&1 &
+	echo $! >"$dir/charon.pid"
+	local i
+	for i in $(seq 1 100); do
+		[ -S "$dir/charon.vici" ] && break
+		sleep 0.1
+	done
+	[ -S "$dir/charon.vici" ] || die "charon ($role) did not start, see $dir/charon.stdout"
+	"$SWANCTL" --load-all --noprompt --file "$dir/swanctl.conf" \
+		--uri "unix://$dir/charon.vici" >"$dir/swanctl-load.out" 2>&1 ||
+		die "swanctl --load-all ($role) failed: $(cat "$dir/swanctl-load.out")"
+}
+
+stop_charon() {
+	local role=$1 dir=$WORK/$1 pid
+	[ -f "$dir/charon.pid" ] || return 0
+	pid=$(cat "$dir/charon.pid")
+	kill -TERM "$pid" 2>/dev/null || true
+	local i
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	rm -f "$dir/charon.pid"
+}
+
+start_capture() {
+	local role=$1 dir=$WORK/$1 ns
+	ns=$(ns_of "$role")
+	ip netns exec "$ns" tcpdump -i eth0 -n -s 0 -U -Z root -w "$dir/capture.pcap" \
+		"$CAPTURE_FILTER" >"$dir/tcpdump.out" 2>&1 &
+	echo $! >"$dir/tcpdump.pid"
+	local i
+	for i in $(seq 1 100); do
+		grep -q 'listening on' "$dir/tcpdump.out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	die "tcpdump ($role) did not start: $(cat "$dir/tcpdump.out")"
+}
+
+stop_capture() {
+	local role=$1 dir=$WORK/$1 pid
+	[ -f "$dir/tcpdump.pid" ] || return 0
+	pid=$(cat "$dir/tcpdump.pid")
+	kill -INT "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	rm -f "$dir/tcpdump.pid"
+}
+
+# Run a command in the background and wait for it, so that a signal to the
+# script interrupts the wait at once and the EXIT trap tears everything down.
+bgw() { "$@" & wait $!; }
+nap() { bgw sleep "$1"; }
+
+# swanctl against the initiator's charon (run inside isd-a, so teardown's
+# "kill everything in our namespaces" also catches it)
+vici() { bgw ain "$SWANCTL" "$@" --uri "unix://$WORK/initiator/charon.vici"; }
+
+# initiate CHILD [TIMEOUT]: blocks until the CHILD_SA is up or failed
+initiate() {
+	local child=$1 timeout=${2:-60} rc=0
+	log "initiating child $child"
+	vici --initiate --child "$child" --timeout "$timeout" \
+		>>"$WORK/initiator/swanctl-initiate.out" 2>&1 || rc=$?
+	return $rc
+}
+
+# default run hook for healthy scenarios: bring the tunnel up, ping both ways
+run_healthy() {
+	initiate net 30 || die "tunnel did not come up, see $WORK/initiator/charon.log"
+	nap 0.5
+	bgw ain ping -I "$A_LAN" -c 3 -i 0.5 -W 2 "$B_LAN" >"$WORK/ping-a.out" 2>&1 ||
+		die "ping $A_LAN -> $B_LAN through the tunnel failed: $(cat "$WORK/ping-a.out")"
+	bgw bin ping -I "$B_LAN" -c 3 -i 0.5 -W 2 "$A_LAN" >"$WORK/ping-b.out" 2>&1 ||
+		die "ping $B_LAN -> $A_LAN through the tunnel failed: $(cat "$WORK/ping-b.out")"
+}
+
+# default run hook for failure scenarios: initiate and wait for the give-up
+run_initiate() {
+	if initiate net 60; then
+		die "tunnel unexpectedly came up"
+	fi
+}
+
+record_one() {
+	local name=$1 fn
+	fn=scn_${name//-/_}
+	declare -F "$fn" >/dev/null || die "unknown scenario: $name (see: lab.sh list)"
+	SCENARIO=$name
+	scenario_defaults
+	"$fn"
+	log "=== $name: ${SCN_SUMMARY[$name]}"
+
+	teardown
+	rm -rf "$WORK"
+	mkdir -p "$WORK/initiator" "$WORK/responder"
+	setup_topology
+	hook_router
+	hook_responder_fw
+	save_firewall
+
+	local role roles=initiator
+	[ "$RESPONDER_DAEMON" = yes ] && roles="initiator responder"
+	for role in initiator responder; do
+		write_strongswan_conf "$role"
+		write_swanctl_conf "$role"
+	done
+	for role in $roles; do start_charon "$role"; done
+	for role in $SIDES; do start_capture "$role"; done
+	sleep 0.5
+
+	hook_run
+	nap "$TAIL"
+
+	for role in $SIDES; do stop_capture "$role"; done
+	for role in $roles; do stop_charon "$role"; done
+
+	# Replace only what the lab generates: the folder may also hold files
+	# maintained elsewhere (expected/ golden files, must-find).
+	local out=$CAPTURES_DIR/$name
+	mkdir -p "$out"
+	rm -f "$out/initiator.pcap" "$out/responder.pcap" "$out/charon-initiator.log" \
+		"$out/charon-responder.log" "$out/swanctl-initiator.conf" \
+		"$out/swanctl-responder.conf" "$out/README.md"
+	for role in $SIDES; do
+		cp "$WORK/$role/capture.pcap" "$out/$role.pcap"
+	done
+	for role in $SIDES; do
+		[ -f "$WORK/$role/charon.log" ] || continue
+		cp "$WORK/$role/charon.log" "$out/charon-$role.log"
+	done
+	for role in initiator responder; do
+		cp "$WORK/$role/swanctl.conf" "$out/swanctl-$role.conf"
+	done
+	write_readme "$out"
+	teardown
+	log "=== $name recorded in $out"
+	summarize "$out"
+	verify_one "$name" || die "$name: the recording does not match its expected signature"
+}
+
+# one line per IKE/ESP/ICMP packet, used for the README and for checking
+tshark_summary() {
+	tshark -r "$1" -Y 'isakmp or esp or icmp' -T fields -E separator=/t \
+		-E occurrence=f -e frame.number -e frame.time_relative -e ip.src \
+		-e udp.srcport -e ip.dst -e udp.dstport -e frame.len \
+		-e _ws.col.Protocol -e _ws.col.Info 2>/dev/null |
+		awk -F'\t' '{
+			src = $3; dst = $5
+			if ($8 != "ICMP") { src = src ":" $4; dst = dst ":" $6 }
+			printf "%4d %7.3f  %-20s -> %-20s %5d  %-6s %s\n",
+				$1, $2, src, dst, $7, $8, $9
+		}'
+}
+
+# Structural signature of a capture: one token per IKE / ICMP packet,
+# ">" = initiator to responder, "<" = responder to initiator, the responder's
+# UDP port and the ISAKMP exchange type (2 Main Mode, 32 Quick Mode,
+# 5 Informational, 34 IKE_SA_INIT, 35 IKE_AUTH, 36 CREATE_CHILD_SA,
+# 37 INFORMATIONAL) or icmp:TYPE/CODE; runs of identical tokens are collapsed
+# to TOKEN*N; ESP packets are only counted per direction.
+capture_signature() {
+	tshark -r "$1" -Y 'isakmp or esp or icmp' -T fields -E separator=/t \
+		-E occurrence=f -e ip.src -e udp.srcport -e udp.dstport \
+		-e _ws.col.Protocol -e isakmp.exchangetype -e icmp.type -e icmp.code \
+		2>/dev/null |
+		awk -F'\t' -v b="$B_WAN" '
+		function flush() { if (n) { out = out (out == "" ? "" : " ") prev (n > 1 ? "*" n : "") }; n = 0 }
+		{
+			dir = ($1 == b) ? "<" : ">"
+			if ($4 == "ESP") { esp[dir]++; next }
+			if ($4 == "ICMP") tok = dir "icmp:" $6 "/" $7
+			else tok = dir ((dir == ">") ? $3 : $2) ":" $5
+			if (tok == prev) { n++; next }
+			flush(); prev = tok; n = 1
+		}
+		END { flush(); printf "%s | esp >%d <%d\n", out, esp[">"], esp["<"] }'
+}
+
+# verify_one SCENARIO: compare the recorded captures with EXPECT_<side>
+verify_one() {
+	local name=$1 fn role sig want rc=0
+	fn=scn_${name//-/_}
+	scenario_defaults
+	"$fn"
+	for role in $SIDES; do
+		local f=$CAPTURES_DIR/$name/$role.pcap
+		if [ ! -f "$f" ]; then
+			log "verify $name: missing $role.pcap"
+			rc=1
+			continue
+		fi
+		sig=$(capture_signature "$f")
+		want=EXPECT_$role
+		want=${!want}
+		if [ -z "$want" ]; then
+			log "verify $name/$role.pcap: $sig (no expectation)"
+		elif [ "$sig" = "$want" ]; then
+			log "verify $name/$role.pcap: OK ($sig)"
+		else
+			log "verify $name/$role.pcap: MISMATCH"
+			log "  got:      $sig"
+			log "  expected: $want"
+			rc=1
+		fi
+	done
+	return $rc
+}
+
+cmd_verify() {
+	local names=("$@") s rc=0
+	if [ $# -eq 0 ] || [ "$1" = all ]; then names=("${SCENARIOS[@]}"); fi
+	for s in "${names[@]}"; do
+		declare -F "scn_${s//-/_}" >/dev/null || die "unknown scenario: $s"
+		verify_one "$s" || rc=1
+	done
+	return $rc
+}
+
+summarize() {
+	local out=$1 f
+	for f in "$out"/*.pcap; do
+		log "--- $(basename "$f"): $(tshark -r "$f" 2>/dev/null | wc -l) frames"
+		tshark -r "$f" 2>/dev/null | sed 's/^/[lab]   /' >&2
+	done
+}
+
+write_readme() {
+	local out=$1 role f
+	{
+		cat <<EOF
+<!-- SPDX-License-Identifier: GPL-2.0-or-later -->
+# $SCENARIO
+
+${SCN_SUMMARY[$SCENARIO]}.
+
+## What the capture shows
+
+$README_WHAT
+
+## Files
+
+EOF
+		for role in $SIDES; do
+			echo "- \`$role.pcap\`: captured on the $role's own link ($( [ "$role" = initiator ] && echo "isd-a eth0, $A_WAN" || echo "isd-b eth0, $B_WAN")), full snaplen, filter \`$CAPTURE_FILTER\`."
+		done
+		for role in $SIDES; do
+			[ -f "$out/charon-$role.log" ] || continue
+			echo "- \`charon-$role.log\`: charon filelog of the $role (default level 2, ike = 4, chd = 4, enc/job/mgr = 1; so it contains the DH shared secret and the derived IKE and ESP keys: ground truth for decryption tests)."
+		done
+		if [ "$RESPONDER_DAEMON" != yes ]; then
+			echo "- no responder log: no charon runs on the responder in this scenario."
+		elif [ ! -f "$out/charon-responder.log" ]; then
+			echo "- no responder capture or log: the responder (charon running) never receives anything in this scenario."
+		fi
+		echo "- \`swanctl-initiator.conf\`, \`swanctl-responder.conf\`: the generated swanctl configurations (the responder one is not loaded when no responder daemon runs)."
+		echo
+		echo "The captures and logs are generated by the lab and licensed GPL-2.0-or-later like the rest of the project (binary and log files cannot carry an SPDX header)."
+		cat <<EOF
+
+## Packets
+
+Generated from the capture with \`tshark -Y 'isakmp or esp or icmp'\` (frame number,
+time in seconds since the first frame, source -> destination, frame length, protocol,
+tshark's summary):
+
+EOF
+		for role in $SIDES; do
+			echo "### $role.pcap"
+			echo
+			echo '```'
+			tshark_summary "$out/$role.pcap"
+			echo '```'
+			echo
+			echo "Structure, checked by \`lab.sh verify\` (\`>\` initiator to responder, \`<\` back, responder's UDP port : ISAKMP exchange type, \`*N\` = N times in a row, ESP counted per direction):"
+			echo
+			echo '```'
+			capture_signature "$out/$role.pcap"
+			echo '```'
+			echo
+		done
+		cat <<EOF
+## Lab artifacts
+
+- kernel-libipsec (userland ESP, used because this lab has no kernel ESP/XFRM)
+  can only carry UDP-encapsulated ESP. strongSwan therefore forces UDP
+  encapsulation exactly as with \`encap = yes\`: each peer sends a deliberately
+  wrong NAT_DETECTION_SOURCE_IP hash (IKEv2) / NAT-D hash of its own address
+  (IKEv1), so each peer believes the *other* one is behind a NAT ("remote host is
+  behind NAT" in both logs), IKE moves to UDP 4500 after the first exchange and
+  ESP travels in UDP 4500 even without any NAT. The destination hashes are genuine:
+  only a real NAT (the \`healthy-nat-*\` and \`udp4500-blocked-*\` scenarios) makes
+  the initiator log "local host is behind NAT".
+- Retransmission timers are shortened (see below).
+
+## Topology and addresses
+
+\`\`\`
+$(topology_diagram)
+\`\`\`
+
+- IKE: UDP 500 and 4500 on both peers; ESP is UDP-encapsulated on 4500 (kernel-libipsec).
+- Tunnel: $A_NET <-> $B_NET$( [ "$SECOND_CHILD" = yes ] && echo ", second child $A_NET2 <-> $B_NET2" ).
+- Identities: \`$A_ID\` (initiator), \`$B_ID\` (responder), PSK authentication.
+- PSK: $( [ "$RESPONDER_PSK" != "$INITIATOR_PSK" ] && echo "\`$INITIATOR_PSK\` on the initiator, \`$RESPONDER_PSK\` on the responder" || echo "\`$INITIATOR_PSK\` on both sides") (test-only key, see the secrets section below).
+- NAT: $( [ "$NAT" = yes ] && echo "yes, the router masquerades $A_WAN to $R_OUT (iptables -t nat POSTROUTING -o r-b -j MASQUERADE)" || echo "none, the router only forwards" ).
+EOF
+		echo "- Firewall/NAT rules in effect (\`iptables -S\`, \`iptables -t nat -S\`):"
+		echo
+		echo '```'
+		cat "$WORK/firewall.txt"
+		echo '```'
+		cat <<EOF
+
+## How it was made
+
+\`\`\`
+sudo test-captures/lab/lab.sh record $SCENARIO
+\`\`\`
+
+strongSwan $(strongswan_version) (Debian 12 packages), charon started directly with the
+kernel-libipsec plugin (userland ESP over UDP 4500; no kernel XFRM), configured
+with swanctl over vici, started by \`swanctl --initiate --child net\` on the
+initiator.
+
+Retransmission settings (strongswan.conf, both peers), shortened to keep the
+capture short: \`retransmit_timeout = $RETRANSMIT_TIMEOUT\`, \`retransmit_base = $RETRANSMIT_BASE\`,
+\`retransmit_tries = $RETRANSMIT_TRIES\` (strongSwan defaults: 4.0 / 1.8 / 5). A request is
+sent at t = 0 and retransmitted after 1.0 s, 1.8 s and 3.24 s more (t = 1.0, 2.8,
+6.04 s); charon gives up 5.83 s after the last retransmission (t = 11.87 s).
+
+Relevant swanctl.conf excerpt (initiator; the responder mirrors it with
+\`remote_addrs = %any\`):
+
+\`\`\`
+$(sed -n '/^connections/,$p' "$out/swanctl-initiator.conf")
+\`\`\`
+EOF
+	} >"$out/README.md"
+}
+
+topology_diagram() {
+	local l3
+	l3=$(printf ' eth0 %s/24 ------ r-a %s | r-b %s ------ ' "$A_WAN" "$R_IN" "$R_OUT")
+	local c1 c2
+	c1=$(printf ' eth0 %s/24 ------ ' "$A_WAN"); c1=${#c1}
+	c2=${#l3}
+	printf "%-${c1}s%-$((c2 - c1))s%s\n" ' isd-a (initiator, site A)' 'isd-r (router)' 'isd-b (responder, site B)'
+	printf "%-${c2}s%s\n" " lan0 $A_LAN/24" "lan0 $B_LAN/24"
+	printf '%seth0 %s/24\n' "$l3" "$B_WAN"
+}
+
+strongswan_version() {
+	dpkg-query -W -f='${Version}' strongswan-charon 2>/dev/null || echo 5.9.x
+}
+
+cmd_list() {
+	local s
+	for s in "${SCENARIOS[@]}"; do
+		printf '%-30s %s\n' "$s" "${SCN_SUMMARY[$s]}"
+	done
+}
+
+cmd_record() {
+	[ $# -gt 0 ] || die "usage: lab.sh record SCENARIO... | all"
+	check_requirements
+	local names=("$@") s
+	if [ "$1" = all ]; then names=("${SCENARIOS[@]}"); fi
+	for s in "${names[@]}"; do
+		declare -F "scn_${s//-/_}" >/dev/null || die "unknown scenario: $s"
+	done
+	trap 'rc=$?; trap - EXIT INT TERM; teardown; exit $rc' EXIT
+	trap 'exit 130' INT TERM
+	for s in "${names[@]}"; do
+		record_one "$s"
+	done
+}
+
+case "${1:-}" in
+list) cmd_list ;;
+record) shift; cmd_record "$@" ;;
+verify) shift; cmd_verify "$@" ;;
+clean) cmd_clean ;;
+*)
+	echo "usage: $0 list | record SCENARIO... | record all | verify [SCENARIO...] | clean" >&2
+	exit 2
+	;;
+esac
