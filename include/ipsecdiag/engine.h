@@ -243,6 +243,11 @@ const char *ipsecdiag_capture_side_name(guint8 side);        /* "initiator side"
 char *ipsecdiag_addr_to_str(const ipsecdiag_addr_t *addr, char *buf, gsize len); /* buf >= 46 */
 char *ipsecdiag_endpoint_to_str(const ipsecdiag_endpoint_t *ep, char *buf, gsize len); /* buf >= 56 */
 gboolean ipsecdiag_addr_equal(const ipsecdiag_addr_t *a, const ipsecdiag_addr_t *b);
+/* What the NAT-D hashes say, e.g. "initiator behind NAT; responder forces UDP
+ * encapsulation" or "no NAT". */
+char *ipsecdiag_nat_describe(const ipsecdiag_tunnel_t *tunnel, char *buf, gsize len);
+/* The peers detected NAT (or one forces it): they move to UDP 4500. */
+gboolean ipsecdiag_natt_expected(const ipsecdiag_tunnel_t *tunnel);
 
 G_END_DECLS
 

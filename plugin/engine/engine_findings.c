@@ -99,11 +99,6 @@ static const char *v1_next_initiator_message(const char *name)
   return NULL;
 }
 
-static gboolean tunnel_has_nat(const ipsecdiag_tunnel_t *tunnel)
-{
-  return tunnel->nat_initiator == 1 || tunnel->nat_responder == 1;
-}
-
 static gboolean peer_sent_anything(const ipsecdiag_tunnel_t *tunnel, guint8 role)
 {
   for (guint i = 0; i < tunnel->n_messages; i++)
@@ -145,7 +140,7 @@ static const char *classify_waiting_responder(const ipsecdiag_tunnel_t *tunnel,
   const char *next = v1_next_initiator_message(message->name);
   if (!next || role_sent_after(tunnel, IPSECDIAG_ROLE_INITIATOR, message->first_frame))
     return NULL;                     /* the initiator did answer: other findings cover it */
-  if (strcmp(next, "MI3") == 0 && tunnel_has_nat(tunnel))
+  if (strcmp(next, "MI3") == 0 && ipsecdiag_natt_expected(tunnel))
     return "natt_4500_blocked_responder";
   return "responder_retransmits_unanswered";
 }
@@ -162,12 +157,27 @@ static const ipsecdiag_endpoint_t *message_destination(const ipsecdiag_tunnel_t 
   return to_responder ? &tunnel->responder : &tunnel->initiator;
 }
 
+static const ipsecdiag_endpoint_t *message_source(const ipsecdiag_tunnel_t *tunnel,
+                                                  const ipsecdiag_message_t *message)
+{
+  gboolean from_responder = message->sender_role == IPSECDIAG_ROLE_RESPONDER;
+  if (message->on_natt_port) {
+    const ipsecdiag_endpoint_t *ep = from_responder ? &tunnel->responder_natt : &tunnel->initiator_natt;
+    if (ep->port)
+      return ep;
+  }
+  return from_responder ? &tunnel->responder : &tunnel->initiator;
+}
+
 void engine_set_message_params(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
                                const ipsecdiag_message_t *message, ipsecdiag_finding_t *finding)
 {
   char buf[64];
   const ipsecdiag_endpoint_t *dst = message_destination(tunnel, message);
+  const ipsecdiag_endpoint_t *src = message_source(tunnel, message);
   finding_set(finding, "message", "%s", message->name);
+  finding_set(finding, "sender", "%s", ipsecdiag_addr_to_str(&src->addr, buf, sizeof buf));
+  finding_set(finding, "sender_port", "%u", src->port);
   finding_set(finding, "peer", "%s", ipsecdiag_addr_to_str(&dst->addr, buf, sizeof buf));
   finding_set(finding, "port", "%u", dst->port);
   finding_set(finding, "count", "%u", message->sends);
@@ -231,39 +241,64 @@ static const ipsecdiag_message_t *find_by_name(const ipsecdiag_tunnel_t *tunnel,
   return NULL;
 }
 
-/* IKEv2 responder's view: IKE_SA_INIT answered, IKE_AUTH never came. */
-static const char *classify_half_open_v2(const ipsecdiag_tunnel_t *tunnel)
+/* The responder answered once and the initiator's next message never came:
+ * IKEv2 IKE_SA_INIT done without IKE_AUTH, IKEv1 MR2 without MI3, AR1
+ * without AI2. Returns the responder's last message and what it waits for. */
+static const ipsecdiag_message_t *stalled_responder_message(const ipsecdiag_tunnel_t *tunnel,
+                                                            const char **waiting_for)
 {
-  if (tunnel->version != 2 || tunnel->state != IPSECDIAG_ST_INIT_RESP)
+  const char *name, *next;
+  if (tunnel->version == 2 && tunnel->state == IPSECDIAG_ST_INIT_RESP) {
+    name = "IKE_SA_INIT response";
+    next = "IKE_AUTH request";
+  } else if (tunnel->version == 1 && tunnel->state == IPSECDIAG_ST_MR2) {
+    name = "MR2";
+    next = "MI3";
+  } else if (tunnel->version == 1 && tunnel->state == IPSECDIAG_ST_AR1) {
+    name = "AR1";
+    next = "AI2";
+  } else {
     return NULL;
-  if (find_by_name(tunnel, "IKE_AUTH request"))
+  }
+  const ipsecdiag_message_t *message = find_by_name(tunnel, name);
+  if (!message || find_by_name(tunnel, next))
     return NULL;
-  return tunnel_has_nat(tunnel) ? "natt_4500_blocked_responder" : "half_open_sa";
+  if (tunnel->version == 1 && message->sends >= 2)
+    return NULL;                     /* a retransmitting responder: classify_waiting_responder */
+  *waiting_for = next;
+  return message;
 }
 
-static ipsecdiag_finding_t *half_open_finding(const ipsecdiag_engine_t *engine,
-                                              const ipsecdiag_tunnel_t *tunnel, const char *rule,
-                                              guint32 frame, gboolean final)
+/* abandoned: a new IKE SA replaced it, or the capture went on long enough. */
+static const char *classify_stalled(const ipsecdiag_tunnel_t *tunnel, gboolean abandoned)
 {
-  const ipsecdiag_message_t *response = find_by_name(tunnel, "IKE_SA_INIT response");
-  if (!response)
+  gboolean natt = ipsecdiag_natt_expected(tunnel);
+  if (abandoned)
+    return natt ? "natt_4500_blocked_responder" : "half_open_sa";
+  return natt ? "capture_ends_before_auth_natt" : "capture_ends_before_auth";
+}
+
+static ipsecdiag_finding_t *stalled_finding(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
+                                            gboolean abandoned, guint32 frame, gboolean final)
+{
+  const char *waiting_for;
+  const ipsecdiag_message_t *message = stalled_responder_message(tunnel, &waiting_for);
+  if (!message)
     return NULL;
-  ipsecdiag_finding_t *finding = message_finding(engine, rule, tunnel, response, frame, final);
-  finding_set(finding, "waiting_for", "IKE_AUTH request");
+  ipsecdiag_finding_t *finding = message_finding(engine, classify_stalled(tunnel, abandoned), tunnel, message,
+                                                 frame ? frame : message->first_frame, final);
+  finding_set(finding, "waiting_for", "%s", waiting_for);
   finding_set(finding, "tunnel", "%u", tunnel->id);
   return finding;
 }
 
 void engine_check_new_tunnel(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, ipsecdiag_frame_t *frame)
 {
-  /* A new IKE SA between the same peers proves the previous half-open one was abandoned. */
+  /* A new IKE SA between the same peers proves the previous stalled one was abandoned. */
   ipsecdiag_tunnel_t *previous = engine_tunnel_get(engine, tunnel->supersedes);
-  if (!previous || previous->version != 2)
+  if (!previous)
     return;
-  const char *rule = classify_half_open_v2(previous);
-  if (!rule)
-    return;
-  ipsecdiag_finding_t *finding = half_open_finding(engine, previous, rule, frame->frame, FALSE);
+  ipsecdiag_finding_t *finding = stalled_finding(engine, previous, TRUE, frame->frame, FALSE);
   if (finding)
     engine_attach_finding(engine, frame, finding);
 }
@@ -283,14 +318,11 @@ void ipsecdiag_engine_evaluate_tunnel(const ipsecdiag_engine_t *engine, guint32 
     if (rule)
       g_ptr_array_add(out, message_finding(engine, rule, tunnel, message, message->first_frame, TRUE));
   }
-  const char *rule = classify_half_open_v2(tunnel);
-  if (rule && (tunnel->superseded_by || engine->last_time - tunnel->last_time >= IPSECDIAG_ABANDON_SECONDS)) {
-    const ipsecdiag_message_t *response = find_by_name(tunnel, "IKE_SA_INIT response");
-    ipsecdiag_finding_t *finding = response
-        ? half_open_finding(engine, tunnel, rule, response->first_frame, TRUE) : NULL;
-    if (finding)
-      g_ptr_array_add(out, finding);
-  }
+  gboolean abandoned = tunnel->superseded_by
+      || engine->last_time - tunnel->last_time >= IPSECDIAG_ABANDON_SECONDS;
+  ipsecdiag_finding_t *finding = stalled_finding(engine, tunnel, abandoned, 0, TRUE);
+  if (finding)
+    g_ptr_array_add(out, finding);
 }
 
 static void detach_final_findings(ipsecdiag_engine_t *engine)

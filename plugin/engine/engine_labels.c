@@ -147,3 +147,45 @@ char *ipsecdiag_endpoint_to_str(const ipsecdiag_endpoint_t *ep, char *buf, gsize
     g_snprintf(buf, len, "%s:%u", addr, ep->port);
   return buf;
 }
+
+gboolean ipsecdiag_natt_expected(const ipsecdiag_tunnel_t *tunnel)
+{
+  return tunnel->natd_forced != 0 || tunnel->nat_initiator == 1 || tunnel->nat_responder == 1;
+}
+
+/* A peer's own source hash can be wrong because of a NAT or on purpose
+ * (forced encapsulation); the other peer's destination hash cannot be faked,
+ * so a mismatch there proves the translation. */
+static void describe_peer(GString *s, const char *peer, gboolean proven, gboolean own_hash_wrong,
+                          gboolean forced)
+{
+  const char *sep = s->len ? "; " : "";
+  if (proven)
+    g_string_append_printf(s, "%s%s behind NAT", sep, peer);
+  else if (own_hash_wrong)
+    g_string_append_printf(s, "%s%s behind NAT or forcing encapsulation", sep, peer);
+  sep = s->len ? "; " : "";
+  if (forced)
+    g_string_append_printf(s, "%s%s forces UDP encapsulation", sep, peer);
+}
+
+char *ipsecdiag_nat_describe(const ipsecdiag_tunnel_t *tunnel, char *buf, gsize len)
+{
+  guint8 r = tunnel->natd_results;
+  GString *s = g_string_new(NULL);
+  describe_peer(s, "initiator", (r & IPSECDIAG_NATD_R_DST_BAD) != 0, (r & IPSECDIAG_NATD_I_SRC_BAD) != 0,
+                (tunnel->natd_forced & 1) != 0);
+  describe_peer(s, "responder", (r & IPSECDIAG_NATD_I_DST_BAD) != 0, (r & IPSECDIAG_NATD_R_SRC_BAD) != 0,
+                (tunnel->natd_forced & 2) != 0);
+  if (!s->len) {
+    if (tunnel->nat_initiator == 0 && tunnel->nat_responder == 0)
+      g_string_append(s, "no NAT");
+    else if (r)
+      g_string_append(s, "no NAT seen so far");
+    else
+      g_string_append(s, tunnel->natt_offered ? "NAT-T offered, NAT unknown" : "NAT-T not offered");
+  }
+  g_strlcpy(buf, s->str, len);
+  g_string_free(s, TRUE);
+  return buf;
+}

@@ -40,7 +40,6 @@ int ipsecdiag_tap_id(void);
  * caller frees *owned (findings evaluated for a capture not yet finalized). */
 const ipsecdiag_finding_t *ipsecdiag_tunnel_verdict(const ipsecdiag_engine_t *engine, guint32 tunnel,
                                                     GPtrArray **owned);
-const char *ipsecdiag_tunnel_nat_text(const ipsecdiag_tunnel_t *tunnel);
 const char *ipsecdiag_mode_name(const ipsecdiag_tunnel_t *tunnel);
 
 #endif

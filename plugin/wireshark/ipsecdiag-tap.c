@@ -54,27 +54,6 @@ const char *ipsecdiag_mode_name(const ipsecdiag_tunnel_t *tunnel)
   }
 }
 
-const char *ipsecdiag_tunnel_nat_text(const ipsecdiag_tunnel_t *tunnel)
-{
-  if (tunnel->natd_forced && tunnel->nat_initiator != 1 && tunnel->nat_responder != 1)
-    return tunnel->natd_forced == 3 ? "no NAT, UDP encapsulation forced by both"
-         : tunnel->natd_forced == 1 ? "UDP encapsulation forced by initiator"
-                                    : "UDP encapsulation forced by responder";
-  if (tunnel->natd_forced == 1 && tunnel->nat_responder == 1)
-    return "encap forced by initiator; responder NATed or forcing too";
-  if (tunnel->natd_forced == 2 && tunnel->nat_initiator == 1)
-    return "encap forced by responder; initiator NATed or forcing too";
-  if (tunnel->nat_initiator == 1 && tunnel->nat_responder == 1)
-    return "both peers behind NAT";
-  if (tunnel->nat_initiator == 1)
-    return "initiator behind NAT";
-  if (tunnel->nat_responder == 1)
-    return "responder behind NAT";
-  if (tunnel->nat_initiator == 0 && tunnel->nat_responder == 0)
-    return "no NAT";
-  return tunnel->natt_offered ? "NAT-T offered, NAT unknown" : "NAT-T not offered";
-}
-
 const ipsecdiag_finding_t *ipsecdiag_tunnel_verdict(const ipsecdiag_engine_t *engine, guint32 id,
                                                     GPtrArray **owned)
 {
@@ -156,8 +135,9 @@ static void fill_row(stat_tap_table *table, const ipsecdiag_engine_t *engine, co
   set_string(items, COL_RESPONDER, g_strdup(ipsecdiag_endpoint_to_str(&tunnel->responder, buf, sizeof buf)));
   set_uint(items, COL_VERSION, tunnel->version);
   set_string(items, COL_MODE, g_strdup(ipsecdiag_mode_name(tunnel)));
+  char nat[160];
   set_string(items, COL_NATT, g_strdup_printf("%s (%s)", tunnel->natt_used ? "yes" : "no",
-                                              ipsecdiag_tunnel_nat_text(tunnel)));
+                                              ipsecdiag_nat_describe(tunnel, nat, sizeof nat)));
   set_string(items, COL_PHASE, g_strdup(ipsecdiag_state_name(tunnel->state)));
   set_uint(items, COL_MESSAGES, tunnel->n_packets);
   set_uint(items, COL_RETRANSMISSIONS, tunnel->n_retransmissions);

@@ -274,7 +274,9 @@ static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const ip
   if (tunnel) {
     proto_item_set_generated(proto_tree_add_string(sub, hf_capture_side, tvb, 0, 0,
                                                    ipsecdiag_capture_side_name(tunnel->capture_side)));
-    proto_item_set_generated(proto_tree_add_string(sub, hf_nat, tvb, 0, 0, ipsecdiag_tunnel_nat_text(tunnel)));
+    char nat[160];
+    proto_item_set_generated(proto_tree_add_string(sub, hf_nat, tvb, 0, 0,
+                                                   ipsecdiag_nat_describe(tunnel, nat, sizeof nat)));
   }
   if (frame && frame->findings) {
     for (guint i = 0; i < frame->findings->len; i++)
