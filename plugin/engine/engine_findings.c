@@ -99,10 +99,11 @@ static const char *v1_next_initiator_message(const char *name)
   return NULL;
 }
 
-static gboolean peer_sent_anything(const ipsecdiag_tunnel_t *tunnel, guint8 role)
+/* Whether the peer of role sent anything, on the NAT-T port or on UDP 500. */
+static gboolean peer_sent(const ipsecdiag_tunnel_t *tunnel, guint8 role, gboolean on_natt_port)
 {
   for (guint i = 0; i < tunnel->n_messages; i++)
-    if (tunnel->messages[i].sender_role != role)
+    if (tunnel->messages[i].sender_role != role && tunnel->messages[i].on_natt_port == on_natt_port)
       return TRUE;
   return FALSE;
 }
@@ -124,7 +125,9 @@ static const char *classify_unanswered_request(const ipsecdiag_tunnel_t *tunnel,
       return NULL;                   /* the ICMP error already says why */
     return tunnel->capture_side == IPSECDIAG_SIDE_RESPONDER ? "responder_silent" : "first_msg_unanswered";
   }
-  if (message->on_natt_port && peer_sent_anything(tunnel, message->sender_role))
+  /* UDP 500 worked, nothing ever came back on 4500: the switch is what broke. */
+  if (message->on_natt_port && peer_sent(tunnel, message->sender_role, FALSE)
+      && !peer_sent(tunnel, message->sender_role, TRUE))
     return "natt_4500_blocked";
   if (message_is_phase2_request(message))
     return "phase2_unanswered";
