@@ -204,7 +204,7 @@ void ipsecdiag_tap_register(void)
   static tap_param params[] = {{PARAM_FILTER, "filter", "Filter", NULL, TRUE}};
   static stat_tap_table_ui tunnels_table = {
     REGISTER_PACKET_STAT_GROUP_UNSORTED,
-    "IPsec diagnosis/Tunnels",
+    "IPsec Tunnels (ipsecdiag)",
     "ipsecdiag",
     "ipsecdiag,tunnels",
     tunnels_init,

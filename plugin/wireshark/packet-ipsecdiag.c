@@ -282,8 +282,6 @@ static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const ip
     for (guint i = 0; i < frame->findings->len; i++)
       add_finding(sub, tvb, pinfo, g_ptr_array_index(frame->findings, i));
   }
-  if (frame && frame->message && frame->kind == IPSECDIAG_FRAME_IKE)
-    col_append_fstr(pinfo->cinfo, COL_INFO, " [%s]", frame->message);
 }
 
 /* Later passes do not get other dissectors' fields (tshark primes the
@@ -353,6 +351,9 @@ static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
     return 0;
   if (tree)
     render(tvb, pinfo, tree, frame, esp_tunnel, esp_spi);
+  /* The packet list is redrawn without a tree: the column needs no tree. */
+  if (frame && frame->message && frame->kind == IPSECDIAG_FRAME_IKE)
+    col_append_fstr(pinfo->cinfo, COL_INFO, " [%s]", frame->message);
   guint32 tunnel = frame ? frame->tunnel : esp_tunnel;
   if (tunnel) {
     ipsecdiag_tap_record_t *record = wmem_new(pinfo->pool, ipsecdiag_tap_record_t);
