@@ -381,7 +381,7 @@ About 11.9 s after the first QI1 the initiator gives up (\"giving up after 3
 retransmits\") and destroys the IKE SA without sending a delete. Because the Quick
 Mode is still pending, strongSwan immediately re-establishes: a new Main Mode (new
 initiator cookie) completes again and the new QI1 is sent and again unanswered; the
-capture stops 3 s after the give-up, in the middle of that second attempt (which
+capture stops 2 s after the give-up, in the middle of that second attempt (which
 would loop the same way).
 
 Expected diagnosis: phase 1 is up, but Quick Mode is never answered: QI1 reaches the
@@ -895,7 +895,7 @@ write_readme() {
 <!-- SPDX-License-Identifier: GPL-2.0-or-later -->
 # $SCENARIO
 
-${SCN_SUMMARY[$SCENARIO]}.
+${SCN_SUMMARY[$SCENARIO]^}.
 
 ## What the capture shows
 
