@@ -11,7 +11,8 @@ runner asks tshark with the plugin for
 and compares that with test-captures/<scenario>/expected/<capture>.<mode>.txt.
 
 Beyond the golden files, two checks cannot be regenerated away:
-  - scenarios named healthy-* must show no warning or error finding;
+  - scenarios named healthy-* must show no warning or error finding, nor
+    scenarios with a no-warnings file in the modes it lists;
   - test-captures/<scenario>/must-find lists, per capture, rule ids that must
     appear ("initiator.pcap: first_msg_unanswered"; a "(2pass)" suffix on the
     capture name restricts the line to the two-pass run).
@@ -162,6 +163,17 @@ def must_find(scenario_dir):
     return wanted
 
 
+def no_warning_modes(scenario_dir):
+    """Modes listed in the scenario's no-warnings file (all modes if it lists none)."""
+    path = os.path.join(scenario_dir, "no-warnings")
+    if not os.path.exists(path):
+        return ()
+    with open(path) as f:
+        modes = [line.split("#", 1)[0].strip() for line in f]
+    modes = [m for m in modes if m]
+    return tuple(modes) or MODES
+
+
 def scenarios(selected):
     found = []
     for name in sorted(os.listdir(CAPTURES)):
@@ -211,7 +223,7 @@ def main():
                             diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
                                                                 expected_path, "actual"))
                             failures.append("%s: output differs\n%s" % (label, diff))
-                    if name.startswith("healthy"):
+                    if name.startswith("healthy") or mode in no_warning_modes(path):
                         bad = bad_severities(tshark, capture_path, mode)
                         if bad:
                             failures.append("%s: healthy capture has warnings/errors:\n%s" % (label, bad))

@@ -11,7 +11,9 @@
  * is fed and depend only on what came before it, so a single pass shows them.
  * "Final" findings need the end of the capture (a request that is never
  * answered); ipsecdiag_engine_finalize() attaches them to the frames they
- * concern, and a second pass shows them there too.
+ * concern, and a second pass shows them there too. Finalize also retracts
+ * immediate findings the rest of the capture disproved (a request that was
+ * "not answered after 3 tries" but answered later).
  */
 #ifndef IPSECDIAG_ENGINE_H
 #define IPSECDIAG_ENGINE_H
@@ -88,6 +90,7 @@ typedef struct {
   guint32 frame;                 /* the frame it is shown on */
   guint32 tunnel;                /* 0 when not tied to a tunnel */
   gboolean final;                /* needed the end of the capture */
+  gint message_index;            /* the tunnel message it is about, -1 none */
   guint n_params;
   char **keys;                   /* n_params names (static strings) */
   char **values;                 /* n_params values (owned) */

@@ -19,6 +19,7 @@ ipsecdiag_finding_t *finding_new(const char *rule_id, guint32 frame, guint32 tun
   finding->frame = frame;
   finding->tunnel = tunnel;
   finding->final = final;
+  finding->message_index = -1;
   return finding;
 }
 
@@ -201,6 +202,7 @@ static ipsecdiag_finding_t *message_finding(const ipsecdiag_engine_t *engine, co
                                             gboolean final)
 {
   ipsecdiag_finding_t *finding = finding_new(rule, frame, tunnel->id, final);
+  finding->message_index = (gint)(message - tunnel->messages);
   engine_set_message_params(engine, tunnel, message, finding);
   const char *next = v1_next_initiator_message(message->name);
   if (strcmp(rule, "natt_4500_blocked_responder") == 0 || strcmp(rule, "responder_retransmits_unanswered") == 0)
@@ -292,6 +294,7 @@ static ipsecdiag_finding_t *stalled_finding(const ipsecdiag_engine_t *engine, co
                                                  frame ? frame : message->first_frame, final);
   finding_set(finding, "waiting_for", "%s", waiting_for);
   finding_set(finding, "tunnel", "%u", tunnel->id);
+  finding->message_index = -1;       /* judged on the tunnel, not re-checked per message */
   return finding;
 }
 
@@ -342,11 +345,42 @@ static void detach_final_findings(ipsecdiag_engine_t *engine)
   g_ptr_array_set_size(engine->final_findings, 0);
 }
 
+/* The rule a message shows now, given everything fed so far. */
+static const char *current_message_rule(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_message_t *message)
+{
+  if (message->is_request && !message->answer_frame)
+    return classify_unanswered_request(tunnel, message);
+  return classify_waiting_responder(tunnel, message);
+}
+
+/* Immediate findings about a message say what was true when they were
+ * raised; drop those the rest of the capture disproved. */
+static void retract_disproved_findings(ipsecdiag_engine_t *engine)
+{
+  for (guint id = 1; id <= engine->tunnels->len; id++) {
+    ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, id);
+    for (guint i = tunnel->findings->len; i-- > 0;) {
+      ipsecdiag_finding_t *finding = g_ptr_array_index(tunnel->findings, i);
+      if (finding->final || finding->message_index < 0 || (guint)finding->message_index >= tunnel->n_messages
+          || strcmp(finding->rule_id, "answered_after_retransmission") == 0)
+        continue;
+      const char *rule = current_message_rule(tunnel, &tunnel->messages[finding->message_index]);
+      if (rule && strcmp(rule, finding->rule_id) == 0)
+        continue;
+      g_ptr_array_remove_index(tunnel->findings, i);
+      ipsecdiag_frame_t *frame = g_hash_table_lookup(engine->frames, GUINT_TO_POINTER(finding->frame));
+      if (frame && frame->findings)
+        g_ptr_array_remove(frame->findings, finding);   /* frees it */
+    }
+  }
+}
+
 void ipsecdiag_engine_finalize(ipsecdiag_engine_t *engine)
 {
   if (engine->finalized_at == engine->feed_count)
     return;
   detach_final_findings(engine);
+  retract_disproved_findings(engine);
   GPtrArray *found = g_ptr_array_new();
   for (guint id = 1; id <= engine->tunnels->len; id++) {
     g_ptr_array_set_size(found, 0);

@@ -213,6 +213,35 @@ UDP 500 is filtered on the path (or the responder is not running/not listening).
 No ICMP error is seen, so a silent drop is most likely."
 }
 
+# ---- slow answer -------------------------------------------------------------
+register answered-after-retransmit-ikev2 "router drops UDP 500 for the first 2 s: IKE_SA_INIT answered after retransmissions"
+scn_answered_after_retransmit_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34*3 <500:34 >4500:35 <4500:35 | esp >6 <6'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 | esp >6 <6'
+	hook_router() { rin iptables -A FORWARD -p udp --dport 500 -j DROP; }
+	# lift the drop 2 s after the start: the third IKE_SA_INIT (t = 2.8 s) gets through
+	hook_run() {
+		local lift
+		( sleep 2; rin iptables -D FORWARD -p udp --dport 500 -j DROP ) &
+		lift=$!
+		run_healthy
+		wait "$lift"
+	}
+	README_WHAT="The router drops UDP 500 for the first 2 seconds of the negotiation (a
+transient outage, a firewall rule being reloaded, an overloaded path), then lets
+it through. The initiator's IKE_SA_INIT request is sent at 0, 1.0 and 2.8 s; the
+first two are lost, the third reaches the responder and is answered. The rest of
+the negotiation (IKE_AUTH on UDP 4500) and ESP both ways are normal.
+
+Initiator side: IKE_SA_INIT request 3 times, then the response 2.8 s after the
+first try. Responder side: a normal, healthy exchange (the lost copies never
+arrived).
+
+Expected diagnosis: a note on the response, the request needed 3 transmissions
+and was answered 2.8 s after it was first sent; no warning or error otherwise."
+}
+
 # ---- UDP 4500 blocked ----------------------------------------------------------
 register udp4500-blocked-ikev1 "NAT + router drops UDP 4500: IKEv1 MI3 retransmitted, never answered"
 scn_udp4500_blocked_ikev1() {
@@ -244,6 +273,55 @@ after charon's half-open timeout (30 s, outside the capture).
 Expected diagnosis: UDP 4500 is dropped on the path after the NAT-T switch: the
 exchange on UDP 500 works, but MI3 on UDP 4500 is retransmitted and never answered,
 and the responder never receives anything on UDP 4500."
+}
+
+register udp4500-blocked-retry-ikev1 "NAT + router drops UDP 4500, IKEv1 initiator retries (keyingtries = 2)"
+scn_udp4500_blocked_retry_ikev1() {
+	IKE_VERSION=1
+	NAT=yes
+	EXTRA_CONN_CONF="keyingtries = 2"
+	EXPECT_initiator='>500:2 <500:2 >500:2 <500:2 >4500:2*4 >500:2 <500:2 >500:2 <500:2 >4500:2*4 | esp >0 <0'
+	EXPECT_responder='>500:2 <500:2 >500:2 <500:2 >500:2 <500:2 >500:2 <500:2 | esp >0 <0'
+	hook_router() { rin iptables -A FORWARD -p udp --dport 4500 -j DROP; }
+	hook_run() { run_initiate; }
+	TAIL=4
+	README_WHAT="As udp4500-blocked-ikev1 (router NAT, UDP 4500 dropped), but the initiator is
+configured with keyingtries = 2, as most gateways retry: after giving up on the
+first IKE SA (MI3 sent 4 times on UDP 4500, never answered) it immediately starts a
+second Main Mode with new cookies. The capture ends 4 s after the first give-up,
+inside the second attempt.
+
+On the responder side this is the typical picture of a blocked UDP 4500: MI1..MR2
+of the first IKE SA from the NAT address, nothing on UDP 4500, then a new MI1 from
+the same peer. The new IKE SA proves the first one was abandoned after MR2, so a
+single pass over the capture can already say that MI3 never arrived.
+
+Expected diagnosis: UDP 4500 blocked after the NAT-T switch; on the responder side
+shown on the new MI1 (one pass) and on MR2 of the first IKE SA (two passes)."
+}
+
+register udp4500-blocked-retry-ikev2 "NAT + router drops UDP 4500, IKEv2 initiator retries (keyingtries = 2)"
+scn_udp4500_blocked_retry_ikev2() {
+	IKE_VERSION=2
+	NAT=yes
+	EXTRA_CONN_CONF="keyingtries = 2"
+	EXPECT_initiator='>500:34 <500:34 >4500:35*4 >500:34 <500:34 >4500:35*3 | esp >0 <0'
+	EXPECT_responder='>500:34 <500:34 >500:34 <500:34 | esp >0 <0'
+	hook_router() { rin iptables -A FORWARD -p udp --dport 4500 -j DROP; }
+	hook_run() { run_initiate; }
+	TAIL=4
+	README_WHAT="As udp4500-blocked-ikev2 (router NAT, UDP 4500 dropped), but the initiator is
+configured with keyingtries = 2: after giving up on the first IKE SA (IKE_AUTH sent 4
+times on UDP 4500, never answered) it immediately starts a second IKE_SA_INIT with a
+new SPI. The capture ends 4 s after the first give-up, inside the second attempt.
+
+On the responder side: IKE_SA_INIT of the first IKE SA answered with NAT detected,
+no IKE_AUTH ever arrives, then a new IKE_SA_INIT from the same peer: the first IKE SA
+was abandoned because IKE_AUTH on UDP 4500 never got through.
+
+Expected diagnosis: UDP 4500 blocked after the NAT-T switch; on the responder side
+shown on the new IKE_SA_INIT request (one pass) and on the first IKE_SA_INIT
+response (two passes)."
 }
 
 register udp4500-blocked-ikev2 "NAT + router drops UDP 4500: IKE_AUTH retransmitted, never answered"
