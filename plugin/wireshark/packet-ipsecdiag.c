@@ -48,6 +48,7 @@ static int hf_finding_final = -1;
 
 static gint ett_ipsecdiag = -1;
 static gint ett_finding = -1;
+static gint ett_long_text = -1;
 
 /* Other dissectors' fields this post-dissector reads. */
 static int hf_isakmp = -1;
@@ -180,6 +181,26 @@ static const ipsecdiag_frame_t *feed_frame(packet_info *pinfo, proto_tree *tree,
   return NULL;
 }
 
+/* Tree labels are cut at 240 characters; long texts are also given
+ * sentence by sentence beneath their (complete, filterable) field. */
+static void add_long_text(proto_tree *tree, int hf, tvbuff_t *tvb, const char *text)
+{
+  proto_item *item = proto_tree_add_string(tree, hf, tvb, 0, 0, text);
+  proto_item_set_generated(item);
+  if (strlen(text) < 200)
+    return;
+  proto_tree *sentences = proto_item_add_subtree(item, ett_long_text);
+  const char *start = text;
+  while (*start) {
+    const char *end = strstr(start, ". ");
+    gsize len = end ? (gsize)(end - start) + 1 : strlen(start);
+    proto_item_set_generated(proto_tree_add_subtree_format(sentences, tvb, 0, 0, ett_long_text, NULL, "%.*s", (int)len, start));
+    start += len;
+    while (*start == ' ')
+      start++;
+  }
+}
+
 static void add_finding(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
                         const ipsecdiag_finding_t *finding)
 {
@@ -194,9 +215,9 @@ static void add_finding(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
     proto_item_set_generated(proto_tree_add_string(sub, hf_finding_severity, tvb, 0, 0,
                                                    ipsecdiag_severity_name(rule->severity)));
     if (rule->cause)
-      proto_item_set_generated(proto_tree_add_string(sub, hf_finding_cause, tvb, 0, 0, rule->cause));
+      add_long_text(sub, hf_finding_cause, tvb, rule->cause);
     if (rule->remedy)
-      proto_item_set_generated(proto_tree_add_string(sub, hf_finding_remedy, tvb, 0, 0, rule->remedy));
+      add_long_text(sub, hf_finding_remedy, tvb, rule->remedy);
     if (rule->references)
       proto_item_set_generated(proto_tree_add_string(sub, hf_finding_references, tvb, 0, 0, rule->references));
   }
@@ -443,7 +464,7 @@ void proto_register_ipsecdiag(void)
     {&hf_finding_final, {"Needed the whole capture", "ipsecdiag.finding.final", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
                          "Shown on this earlier frame once the end of the capture made it certain", HFILL}},
   };
-  static gint *ett[] = {&ett_ipsecdiag, &ett_finding};
+  static gint *ett[] = {&ett_ipsecdiag, &ett_finding, &ett_long_text};
 
   proto_ipsecdiag = proto_register_protocol("IPsec diagnosis", "ipsecdiag", "ipsecdiag");
   proto_register_field_array(proto_ipsecdiag, hf, array_length(hf));
