@@ -24,7 +24,7 @@ apt-get install -y --no-install-recommends \
   libglib2.0-dev libgcrypt20-dev libwireshark-dev wireshark-dev tshark \
   python3 clang libclang-rt-14-dev llvm dpkg-dev util-linux \
   strongswan-charon strongswan-swanctl libstrongswan-standard-plugins libcharon-extra-plugins \
-  iproute2 iptables tcpdump
+  iproute2 iptables tcpdump iputils-ping
 
 cmake -S "$SRC" -B "$BUILD" -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$BUILD" -j"$(nproc)"
