@@ -183,7 +183,17 @@ typedef struct {
   guint32 superseded_by;         /* a later tunnel between the same two peers */
   guint32 supersedes;            /* the earlier tunnel between the same two peers */
   GPtrArray *findings;           /* every finding of the tunnel (immediate and final), not owned */
-  /* Quick Mode / CREATE_CHILD_SA flows, by message ID (bounded by messages). */
+  /* What the cleartext negotiation shows (NULL when not seen). */
+  char *offered_suites;          /* the initiator's first SA, proposals joined by " | " */
+  char *chosen_suite;            /* the responder's SA */
+  char *implementation[2];       /* [0] initiator, [1] responder: from vendor IDs */
+  char *vendor_ids[2];           /* all named vendor IDs per side, joined by ", " */
+  char *id_i, *id_r;             /* identities seen in the clear (Aggressive Mode) */
+  guint16 ke_group_offered;      /* DH group of the initiator's latest KE (IKEv2), 0 unknown */
+  guint16 ke_group_wanted;       /* from INVALID_KE_PAYLOAD, 0 none */
+  guint32 invalid_ke_frame;      /* frame of the INVALID_KE_PAYLOAD, 0 none */
+  gboolean crypto_checked;       /* the chosen suite was judged once */
+  gboolean aggressive_psk_noted;
 } ipsecdiag_tunnel_t;
 
 typedef struct ipsecdiag_engine ipsecdiag_engine_t;

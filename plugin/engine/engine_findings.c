@@ -329,6 +329,16 @@ void ipsecdiag_engine_evaluate_tunnel(const ipsecdiag_engine_t *engine, guint32 
   ipsecdiag_finding_t *finding = stalled_finding(engine, tunnel, abandoned, 0, TRUE);
   if (finding)
     g_ptr_array_add(out, finding);
+  /* INVALID_KE_PAYLOAD is harmless when the retry with the wanted group works. */
+  if (tunnel->invalid_ke_frame
+      && ipsecdiag_state_rank(tunnel->state) < ipsecdiag_state_rank(IPSECDIAG_ST_INIT_RESP)) {
+    char buf[64];
+    finding = finding_new("invalid_ke_retry_failed", tunnel->invalid_ke_frame, tunnel->id, TRUE);
+    finding_set(finding, "wanted_group", "%s", ike_dh_group_name(tunnel->ke_group_wanted));
+    finding_set(finding, "offered_group", "%s", ike_dh_group_name(tunnel->ke_group_offered));
+    finding_set(finding, "peer", "%s", ipsecdiag_addr_to_str(&tunnel->responder.addr, buf, sizeof buf));
+    g_ptr_array_add(out, finding);
+  }
 }
 
 static void detach_final_findings(ipsecdiag_engine_t *engine)

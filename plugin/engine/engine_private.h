@@ -33,6 +33,7 @@ struct ipsecdiag_engine {
   GHashTable *frames;            /* frame number -> ipsecdiag_frame_t* */
   GHashTable *esp_sas;           /* esp_sa_key_t* -> esp_sa_t* */
   GPtrArray *global_findings;    /* ipsecdiag_finding_t*, owned */
+  GHashTable *first_offers;      /* tunnel id -> the initiator's first proposal (engine_negotiation.c) */
   GPtrArray *final_findings;     /* findings attached by the last finalize (not owned) */
   guint64 feed_count;            /* frames fed so far */
   guint64 finalized_at;          /* feed_count at the last finalize, G_MAXUINT64 never */
@@ -64,6 +65,10 @@ void engine_check_new_tunnel(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tun
 void engine_set_message_params(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
                                const ipsecdiag_message_t *message, ipsecdiag_finding_t *finding);
 gboolean engine_message_is_first(const ipsecdiag_message_t *message);
+
+/* engine_negotiation.c: what the cleartext parts of a new message say. */
+void engine_check_negotiation(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,
+                              ipsecdiag_frame_t *frame, const ipsecdiag_packet_t *pkt, ipsecdiag_role_t role);
 
 /* engine_natd.c */
 void engine_check_nat_detection(ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,

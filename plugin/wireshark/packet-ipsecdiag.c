@@ -35,6 +35,13 @@ static int hf_retransmission_delay = -1;
 static int hf_state = -1;
 static int hf_capture_side = -1;
 static int hf_nat = -1;
+static int hf_offered = -1;
+static int hf_chosen = -1;
+static int hf_impl_initiator = -1;
+static int hf_impl_responder = -1;
+static int hf_vendor_ids = -1;
+static int hf_id_i = -1;
+static int hf_id_r = -1;
 static int hf_esp_spi = -1;
 static int hf_esp_direction = -1;
 static int hf_parse_status = -1;
@@ -234,6 +241,15 @@ static void add_tunnel_fields(proto_tree *tree, tvbuff_t *tvb, const ipsecdiag_t
       ipsecdiag_endpoint_to_str(&tunnel->initiator, buf, sizeof buf)));
   proto_item_set_generated(proto_tree_add_string(tree, hf_responder, tvb, 0, 0,
       ipsecdiag_endpoint_to_str(&tunnel->responder, buf, sizeof buf)));
+  const struct { int hf; const char *value; } optional[] = {
+    {hf_offered, tunnel->offered_suites}, {hf_chosen, tunnel->chosen_suite},
+    {hf_impl_initiator, tunnel->implementation[0]}, {hf_impl_responder, tunnel->implementation[1]},
+    {hf_vendor_ids, tunnel->vendor_ids[0]}, {hf_vendor_ids, tunnel->vendor_ids[1]},
+    {hf_id_i, tunnel->id_i}, {hf_id_r, tunnel->id_r},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(optional); i++)
+    if (optional[i].value)
+      proto_item_set_generated(proto_tree_add_string(tree, optional[i].hf, tvb, 0, 0, optional[i].value));
 }
 
 static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const ipsecdiag_frame_t *frame,
@@ -449,6 +465,18 @@ void proto_register_ipsecdiag(void)
     {&hf_capture_side, {"Capture side", "ipsecdiag.capture_side", FT_STRING, BASE_NONE, NULL, 0x0,
                         "Where the capture appears to be taken (TTLs, NAT-D)", HFILL}},
     {&hf_nat, {"NAT", "ipsecdiag.nat", FT_STRING, BASE_NONE, NULL, 0x0, NULL, HFILL}},
+    {&hf_offered, {"Offered (initiator)", "ipsecdiag.offered", FT_STRING, BASE_NONE, NULL, 0x0,
+                   "The initiator's IKE proposals, readable", HFILL}},
+    {&hf_chosen, {"Chosen (responder)", "ipsecdiag.chosen", FT_STRING, BASE_NONE, NULL, 0x0,
+                  "The IKE suite the responder chose", HFILL}},
+    {&hf_impl_initiator, {"Initiator implementation", "ipsecdiag.implementation.initiator", FT_STRING, BASE_NONE,
+                          NULL, 0x0, "From vendor IDs", HFILL}},
+    {&hf_impl_responder, {"Responder implementation", "ipsecdiag.implementation.responder", FT_STRING, BASE_NONE,
+                          NULL, 0x0, "From vendor IDs", HFILL}},
+    {&hf_vendor_ids, {"Vendor IDs", "ipsecdiag.vendor_ids", FT_STRING, BASE_NONE, NULL, 0x0,
+                      "Named vendor IDs of one peer", HFILL}},
+    {&hf_id_i, {"Initiator ID (cleartext)", "ipsecdiag.id_i", FT_STRING, BASE_NONE, NULL, 0x0, NULL, HFILL}},
+    {&hf_id_r, {"Responder ID (cleartext)", "ipsecdiag.id_r", FT_STRING, BASE_NONE, NULL, 0x0, NULL, HFILL}},
     {&hf_esp_spi, {"ESP SPI", "ipsecdiag.esp.spi", FT_UINT32, BASE_HEX, NULL, 0x0, NULL, HFILL}},
     {&hf_esp_direction, {"ESP direction", "ipsecdiag.esp.direction", FT_STRING, BASE_NONE, NULL, 0x0,
                          NULL, HFILL}},
