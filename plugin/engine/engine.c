@@ -24,6 +24,14 @@ static void tunnel_free(gpointer data)
   ipsecdiag_tunnel_t *tunnel = data;
   if (tunnel->findings)
     g_ptr_array_free(tunnel->findings, TRUE);
+  g_free(tunnel->offered_suites);
+  g_free(tunnel->chosen_suite);
+  for (int side = 0; side < 2; side++) {
+    g_free(tunnel->implementation[side]);
+    g_free(tunnel->vendor_ids[side]);
+  }
+  g_free(tunnel->id_i);
+  g_free(tunnel->id_r);
   g_free(tunnel);
 }
 
@@ -42,15 +50,25 @@ static gboolean esp_key_equal(gconstpointer a, gconstpointer b)
   return x->spi == y->spi && ipsecdiag_addr_equal(&x->dst, &y->dst);
 }
 
+/* All 8 SPI bytes: g_int64_hash uses only the low 32 bits before GLib 2.76,
+ * so SPIs differing only in their last 4 bytes would all collide. */
+static guint spi_hash(gconstpointer key)
+{
+  guint64 k = *(const guint64 *)key;
+  k = (k ^ (k >> 33)) * 0xff51afd7ed558ccdull;
+  return (guint)(k ^ (k >> 32));
+}
+
 ipsecdiag_engine_t *ipsecdiag_engine_new(void)
 {
   ipsecdiag_engine_t *engine = g_new0(ipsecdiag_engine_t, 1);
   engine->tunnels = g_ptr_array_new_with_free_func(tunnel_free);
-  engine->tunnel_by_spi = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+  engine->tunnel_by_spi = g_hash_table_new_full(spi_hash, g_int64_equal, g_free, NULL);
   engine->tunnel_by_peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   engine->frames = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, frame_free);
   engine->esp_sas = g_hash_table_new_full(esp_key_hash, esp_key_equal, NULL, g_free);
   engine->global_findings = g_ptr_array_new_with_free_func(ipsecdiag_finding_free);
+  engine->first_offers = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
   engine->final_findings = g_ptr_array_new();
   engine->finalized_at = G_MAXUINT64;
   return engine;
@@ -67,6 +85,7 @@ void ipsecdiag_engine_free(ipsecdiag_engine_t *engine)
   g_hash_table_destroy(engine->tunnel_by_peers);
   g_hash_table_destroy(engine->esp_sas);
   g_ptr_array_free(engine->global_findings, TRUE);
+  g_hash_table_destroy(engine->first_offers);
   g_free(engine);
 }
 
@@ -594,5 +613,6 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
   frame->state = tunnel->state;
   if (new_tunnel)
     engine_check_new_tunnel(engine, tunnel, frame);
+  engine_check_negotiation(engine, tunnel, msg, frame, pkt, role);
   return frame;
 }

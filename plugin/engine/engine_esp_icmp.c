@@ -14,6 +14,8 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_esp(ipsecdiag_engine_t *engine,
                                                    guint32 spi, guint32 sequence,
                                                    guint32 esp_length)
 {
+  /* ESP moves time and tunnel states on: the final findings must be redone. */
+  engine->feed_count++;
   if (pkt->time > engine->last_time)
     engine->last_time = pkt->time;
   esp_sa_key_t key = {.spi = spi, .dst = pkt->dst.addr};
