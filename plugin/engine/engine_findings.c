@@ -210,9 +210,40 @@ static ipsecdiag_finding_t *message_finding(const ipsecdiag_engine_t *engine, co
   return finding;
 }
 
+/* Implementations back off differently: strongSwan multiplies the timeout by
+ * retransmit_base (1.8 by default), libreswan doubles from 0.5 s, others
+ * keep a constant interval. Only a guess when no vendor ID names the peer. */
+static char *backoff_fingerprint(const ipsecdiag_message_t *message)
+{
+  if (message->n_times < 4)
+    return NULL;
+  double first = message->times[1] - message->times[0];
+  double ratio_sum = 0;
+  guint n = 0;
+  for (guint i = 2; i < message->n_times; i++) {
+    double previous = message->times[i - 1] - message->times[i - 2];
+    if (previous <= 0.05)
+      return NULL;
+    ratio_sum += (message->times[i] - message->times[i - 1]) / previous;
+    n++;
+  }
+  double ratio = ratio_sum / n;
+  if (ratio > 1.7 && ratio < 1.9)
+    return g_strdup_printf("strongSwan-like (backoff x1.8 from %.1f s)", first);
+  if (ratio > 1.9 && ratio < 2.1)
+    return g_strdup_printf("%s (backoff x2 from %.1f s)", first < 0.75 ? "libreswan-like" : "doubling", first);
+  if (ratio > 0.9 && ratio < 1.1)
+    return g_strdup_printf("constant %.1f s retransmissions", first);
+  return NULL;
+}
+
 void engine_check_retransmission(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
                                  ipsecdiag_message_t *message, ipsecdiag_frame_t *frame)
 {
+  int side = message->sender_role == IPSECDIAG_ROLE_INITIATOR ? 0
+           : message->sender_role == IPSECDIAG_ROLE_RESPONDER ? 1 : -1;
+  if (side >= 0 && !tunnel->implementation[side])
+    tunnel->implementation[side] = backoff_fingerprint(message);
   if (message->sends - 1 != IPSECDIAG_RETRANSMIT_THRESHOLD)
     return;
   const char *rule = NULL;

@@ -110,18 +110,28 @@ static void set_string(stat_tap_table_item_type *items, int col, char *value)
   items[col].value.string_value = value;
 }
 
+/* The worst finding when it is a warning or an error; otherwise "ok" and the
+ * notes' rule ids, so healthy tunnels read as healthy. */
 static char *verdict_text(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel)
 {
   GPtrArray *owned;
   const ipsecdiag_finding_t *verdict = ipsecdiag_tunnel_verdict(engine, tunnel->id, &owned);
   char *text;
-  if (verdict) {
+  ipsecdiag_severity_t severity = verdict ? ipsecdiag_finding_severity(verdict) : IPSECDIAG_SEV_CHAT;
+  if (verdict && severity >= IPSECDIAG_SEV_WARN) {
     char *summary = ipsecdiag_render_summary(NULL, verdict);
-    text = g_strdup_printf("%s: %s [%s]", ipsecdiag_severity_name(ipsecdiag_finding_severity(verdict)),
-                           summary, verdict->rule_id);
+    text = g_strdup_printf("%s: %s [%s]", ipsecdiag_severity_name(severity), summary, verdict->rule_id);
     wmem_free(NULL, summary);
   } else {
-    text = g_strdup(tunnel->state == IPSECDIAG_ST_ESP ? "ok: ESP flowing" : "ok");
+    GString *s = g_string_new(tunnel->state == IPSECDIAG_ST_ESP ? "ok: ESP flowing" : "ok");
+    guint notes = 0;
+    for (guint i = 0; i < tunnel->findings->len; i++) {
+      const ipsecdiag_finding_t *f = g_ptr_array_index(tunnel->findings, i);
+      g_string_append_printf(s, "%s%s", notes++ ? ", " : " (notes: ", f->rule_id);
+    }
+    if (notes)
+      g_string_append_c(s, ')');
+    text = g_string_free(s, FALSE);
   }
   if (owned)
     g_ptr_array_free(owned, TRUE);
