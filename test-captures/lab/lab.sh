@@ -89,6 +89,21 @@ scenario_defaults() {
 	TAIL=2                     # seconds captured after the run hook returns
 	EXTRA_CHARON_CONF=""       # appended inside charon { } of both peers
 	EXTRA_CONN_CONF=""         # appended inside connections.lab { } of both peers
+	EXTRA_CHILD_CONF=""        # appended inside each child { } of both peers
+	# Per-side overrides, for configuration mismatches; empty: the common
+	# knob above (or the mirrored default) applies to that side.
+	#   <SIDE>_IKE_VERSION, <SIDE>_IKE_PROPOSALS, <SIDE>_ESP_PROPOSALS
+	#   <SIDE>_EXTRA_CHARON_CONF, <SIDE>_EXTRA_CONN_CONF, <SIDE>_EXTRA_CHILD_CONF
+	#     (appended after the common ones)
+	#   <SIDE>_REMOTE_ADDRS (responder default %any, so it cannot initiate),
+	#   <SIDE>_REMOTE_ID, <SIDE>_LOCAL_TS, <SIDE>_REMOTE_TS
+	local side knob
+	for side in INITIATOR RESPONDER; do
+		for knob in IKE_VERSION IKE_PROPOSALS ESP_PROPOSALS EXTRA_CHARON_CONF \
+			EXTRA_CONN_CONF EXTRA_CHILD_CONF REMOTE_ADDRS REMOTE_ID LOCAL_TS REMOTE_TS; do
+			printf -v "${side}_$knob" '%s' ""
+		done
+	done
 	README_WHAT="(no description)"
 	# expected capture signatures (see capture_signature), checked by
 	# "lab.sh verify" and after each recording; empty: not checked
@@ -498,6 +513,542 @@ responder and is never answered (dropped or ignored on the responder host); the
 initiator then tears the IKE SA down and re-establishes it from scratch."
 }
 
+# ---- configuration mismatches ---------------------------------------------------
+# The peers are configured differently with the per-side knobs
+# (INITIATOR_* / RESPONDER_*, see scenario_defaults).
+register proposal-mismatch-ikev1 "IKEv1 IKE proposals differ: MI1 answered by an unencrypted NO_PROPOSAL_CHOSEN"
+scn_proposal_mismatch_ikev1() {
+	IKE_VERSION=1
+	INITIATOR_IKE_PROPOSALS=aes128-sha1-modp2048
+	RESPONDER_IKE_PROPOSALS=aes256-sha256-modp3072
+	EXPECT_initiator='>500:2 <500:5 | esp >0 <0'
+	EXPECT_responder='>500:2 <500:5 | esp >0 <0'
+	hook_run() { run_initiate; }
+	README_WHAT="The initiator offers a single IKE (phase 1) proposal AES-CBC-128 / SHA-1 /
+MODP-2048 (PSK) in Main Mode MI1; the responder is configured with
+aes256-sha256-modp3072 only. The responder answers MI1 at once with an
+unencrypted Informational exchange (exchange type 5, encryption flag clear,
+non-zero message ID, responder cookie filled in) carrying a NO_PROPOSAL_CHOSEN
+notify (type 14, protocol ISAKMP, SPI size 16: both cookies as SPI; ISAKMP
+length 56). The initiator logs \"received NO_PROPOSAL_CHOSEN error notify\"
+and gives up at once: no retransmission, no new attempt (keyingtries = 1).
+Both captures are identical: 2 frames.
+
+The responder's log names both sides' proposals (\"no acceptable
+ENCRYPTION_ALGORITHM found\", \"received proposals: IKE:AES_CBC_128/HMAC_SHA1_96/
+PRF_HMAC_SHA1/MODP_2048\", \"configured proposals: IKE:AES_CBC_256/
+HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_3072\"); on the wire only the
+initiator's offer is visible (in MI1).
+
+Config difference: initiator proposals = aes128-sha1-modp2048, responder
+proposals = aes256-sha256-modp3072.
+
+Expected diagnosis: phase 1 proposal mismatch: the responder accepted none of the
+initiator's IKE proposals (encryption, hash, DH group, authentication method or
+lifetime differ); compare the offer in MI1 with the responder's configuration.
+Note that strongSwan sends an almost identical unencrypted NO_PROPOSAL_CHOSEN when
+it has no IKE config at all for this peer or IKE version (see
+version-mismatch-v1-to-v2; there the notify has SPI size 0)."
+}
+
+register proposal-mismatch-ikev2 "IKEv2 IKE proposals differ: IKE_SA_INIT answered by NO_PROPOSAL_CHOSEN"
+scn_proposal_mismatch_ikev2() {
+	IKE_VERSION=2
+	INITIATOR_IKE_PROPOSALS=aes128-sha1-modp2048
+	RESPONDER_IKE_PROPOSALS=aes256-sha256-modp3072
+	EXPECT_initiator='>500:34 <500:34 | esp >0 <0'
+	EXPECT_responder='>500:34 <500:34 | esp >0 <0'
+	hook_run() { run_initiate; }
+	README_WHAT="The initiator's IKE_SA_INIT request carries a single IKE proposal AES-CBC-128 /
+HMAC-SHA1-96 / PRF-HMAC-SHA1 / MODP-2048 (and a MODP-2048 KE payload); the
+responder is configured with aes256-sha256-modp3072 only. The responder answers
+with an IKE_SA_INIT response (message ID 0, responder SPI left zero) that holds
+nothing but a NO_PROPOSAL_CHOSEN notify (type 14), unencrypted like every
+IKE_SA_INIT. The initiator logs \"received NO_PROPOSAL_CHOSEN notify error\" and
+gives up at once (keyingtries = 1). Both captures are identical: 2 frames.
+
+The responder's log: \"no acceptable ENCRYPTION_ALGORITHM found\", \"received
+proposals: IKE:AES_CBC_128/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_2048\", \"configured
+proposals: IKE:AES_CBC_256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_3072\".
+
+Config difference: initiator proposals = aes128-sha1-modp2048, responder
+proposals = aes256-sha256-modp3072.
+
+Expected diagnosis: IKE proposal mismatch: the responder accepted none of the
+initiator's IKE_SA_INIT proposals; compare the offer (visible in the request)
+with the responder's configuration (encryption, integrity, PRF, DH group)."
+}
+
+register proposal-mismatch-both-ways-ikev2 "IKEv2 IKE proposals differ, each peer initiates once: both offers refused"
+scn_proposal_mismatch_both_ways_ikev2() {
+	IKE_VERSION=2
+	INITIATOR_IKE_PROPOSALS=aes128-sha1-modp2048
+	RESPONDER_IKE_PROPOSALS=aes256-sha256-modp3072
+	# site B may initiate too
+	RESPONDER_REMOTE_ADDRS=$A_WAN
+	EXPECT_initiator='>500:34 <500:34*2 >500:34 | esp >0 <0'
+	EXPECT_responder='>500:34 <500:34*2 >500:34 | esp >0 <0'
+	hook_run() {
+		if initiate net 30; then die "tunnel unexpectedly came up (A -> B)"; fi
+		nap 1
+		if initiate_r net 30; then die "tunnel unexpectedly came up (B -> A)"; fi
+	}
+	README_WHAT="The same mismatching IKE proposals as proposal-mismatch-ikev2 (site A:
+aes128-sha1-modp2048, site B: aes256-sha256-modp3072), but both peers can
+initiate (site B's config has remote_addrs = $A_WAN instead of %any) and each
+does so once:
+
+1. site A (192.168.10.2) sends IKE_SA_INIT with its offer AES-CBC-128 /
+   HMAC-SHA1-96 / PRF-HMAC-SHA1 / MODP-2048; site B answers NO_PROPOSAL_CHOSEN
+   (notify 14, responder SPI zero);
+2. about 1.1 s later (the lab waits 1 s) site B (198.51.100.2) initiates a new IKE SA (new initiator
+   SPI, initiator flag set by B) with its offer AES-CBC-256 / HMAC-SHA2-256-128 /
+   PRF-HMAC-SHA2-256 / MODP-3072 (KE payload of 384 bytes); site A answers
+   NO_PROPOSAL_CHOSEN.
+
+So each capture holds both peers' complete offers, and neither intersects the
+other. Both captures are identical: 4 frames. In the signature \`>\` is always
+site A to site B and \`<\` site B to site A, whoever initiates.
+
+Config difference: site A proposals = aes128-sha1-modp2048, site B proposals =
+aes256-sha256-modp3072.
+
+Expected diagnosis: IKE proposal mismatch in both directions: each peer refuses
+the other's proposals. Since both offers are on the wire, the tool can name the
+difference exactly: encryption AES-CBC-128 vs AES-CBC-256, integrity HMAC-SHA1-96
+vs HMAC-SHA2-256-128, PRF HMAC-SHA1 vs HMAC-SHA2-256, DH group MODP-2048 (14) vs
+MODP-3072 (15)."
+}
+
+register dh-retry-ikev2 "IKEv2 KE guess ECP-256 refused with INVALID_KE_PAYLOAD (MODP-2048), retry succeeds"
+scn_dh_retry_ikev2() {
+	IKE_VERSION=2
+	INITIATOR_IKE_PROPOSALS=aes256-sha256-ecp256-modp2048
+	RESPONDER_IKE_PROPOSALS=aes256-sha256-modp2048
+	EXPECT_initiator='>500:34 <500:34 >500:34 <500:34 >4500:35 <4500:35 | esp >6 <6'
+	EXPECT_responder='>500:34 <500:34 >500:34 <500:34 >4500:35 <4500:35 | esp >6 <6'
+	README_WHAT="The initiator proposes AES-CBC-256 / HMAC-SHA2-256-128 / PRF-HMAC-SHA2-256 with
+two DH groups, ECP-256 (19) first and MODP-2048 (14), and so sends its first
+IKE_SA_INIT with a KE payload for its first choice, ECP-256. The responder only
+accepts MODP-2048: the proposal itself matches, but not the KE guess, so it
+answers with an IKE_SA_INIT response that holds only an INVALID_KE_PAYLOAD
+notify (type 17, notification data 0x000e = group 14; responder SPI zero).
+The initiator (\"peer didn't accept DH group ECP_256, it requested MODP_2048\")
+at once repeats IKE_SA_INIT with the same initiator SPI and a MODP-2048 KE
+payload; this time the responder accepts, IKE_AUTH follows on UDP 4500 and the
+tunnel comes up. Then 3 pings each way as UDP-encapsulated ESP.
+
+Both captures are identical: IKE_SA_INIT request (KE group 19), response
+INVALID_KE_PAYLOAD, IKE_SA_INIT request (KE group 14), response, IKE_AUTH
+request/response, 12 ESP packets (18 frames).
+
+Config difference: initiator proposals = aes256-sha256-ecp256-modp2048, responder
+proposals = aes256-sha256-modp2048.
+
+Expected diagnosis: healthy; a note that the first IKE_SA_INIT was refused with
+INVALID_KE_PAYLOAD (the responder wants group 14, MODP-2048) and the initiator
+retried with that group, costing one round trip. Not an error: this is the normal
+IKEv2 DH group negotiation. (Putting the group the responder prefers first in the
+initiator's proposal avoids the extra round trip.)"
+}
+
+register version-mismatch "initiator IKEv2, responder configured for IKEv1 only: NO_PROPOSAL_CHOSEN"
+scn_version_mismatch() {
+	INITIATOR_IKE_VERSION=2
+	RESPONDER_IKE_VERSION=1
+	EXPECT_initiator='>500:34 <500:34 | esp >0 <0'
+	EXPECT_responder='>500:34 <500:34 | esp >0 <0'
+	hook_run() { run_initiate; }
+	README_WHAT="The initiator is configured for IKEv2 (version = 2), the responder's only
+connection for IKEv1 (version = 1); proposals, PSK and identities are the same.
+strongSwan's charon speaks both versions, so the IKEv2 IKE_SA_INIT request is
+processed, but no IKEv2 config exists for this peer (\"no IKE config found for
+198.51.100.2...192.168.10.2, sending NO_PROPOSAL_CHOSEN\" in the responder's log).
+The responder answers with an IKE_SA_INIT response holding only a
+NO_PROPOSAL_CHOSEN notify (type 14). The initiator gives up at once.
+Both captures are identical: 2 frames.
+
+On the wire this looks almost exactly like proposal-mismatch-ikev2. One visible
+difference: here the response carries a non-zero responder SPI (strongSwan's
+\"no IKE config\" path creates the IKE SA before answering), while a real
+proposal mismatch is answered with responder SPI zero.
+
+A real IKEv1-only implementation would behave differently (ignore the IKEv2
+request, or answer INVALID_MAJOR_VERSION); strongSwan does not.
+
+Config difference: initiator version = 2, responder version = 1.
+
+Expected diagnosis: the responder refused IKE_SA_INIT with NO_PROPOSAL_CHOSEN:
+no acceptable proposal, or no matching connection at all on the responder for
+this peer / IKE version (here: the responder is configured for IKEv1 only)."
+}
+
+register version-mismatch-v1-to-v2 "initiator IKEv1, responder configured for IKEv2 only: unencrypted NO_PROPOSAL_CHOSEN"
+scn_version_mismatch_v1_to_v2() {
+	INITIATOR_IKE_VERSION=1
+	RESPONDER_IKE_VERSION=2
+	EXPECT_initiator='>500:2 <500:5 | esp >0 <0'
+	EXPECT_responder='>500:2 <500:5 | esp >0 <0'
+	hook_run() { run_initiate; }
+	README_WHAT="The initiator is configured for IKEv1 (version = 1), the responder's only
+connection for IKEv2 (version = 2); proposals, PSK and identities are the same.
+The responder processes the IKEv1 Main Mode MI1, finds no IKEv1 config for this
+peer (\"no IKE config found for 198.51.100.2...192.168.10.2, sending
+NO_PROPOSAL_CHOSEN\") and answers with an unencrypted IKEv1 Informational
+(exchange type 5) holding a NO_PROPOSAL_CHOSEN notify (type 14). The initiator
+gives up at once. Both captures are identical: 2 frames.
+
+On the wire this is almost the same as proposal-mismatch-ikev1 (same exchange,
+same notify type, responder cookie set in both). One visible difference: here
+the notify has SPI size 0 (ISAKMP length 40), while strongSwan's answer to a
+real proposal mismatch carries both cookies as a 16-byte SPI (length 56). Only
+the responder's log tells the cause for sure.
+
+Config difference: initiator version = 1, responder version = 2.
+
+Expected diagnosis: the responder refused Main Mode with NO_PROPOSAL_CHOSEN: no
+acceptable phase 1 proposal, or no matching connection at all on the responder
+for this peer / IKE version (here: the responder is configured for IKEv2 only)."
+}
+
+register aggressive-refused-ikev1 "IKEv1 Aggressive Mode PSK refused by the responder: AUTHENTICATION_FAILED"
+scn_aggressive_refused_ikev1() {
+	IKE_VERSION=1
+	INITIATOR_EXTRA_CONN_CONF="aggressive = yes"
+	EXPECT_initiator='>500:4 <500:5 | esp >0 <0'
+	EXPECT_responder='>500:4 <500:5 | esp >0 <0'
+	hook_run() { run_initiate; }
+	README_WHAT="The initiator is configured for IKEv1 Aggressive Mode (aggressive = yes) with
+PSK authentication; the responder uses Main Mode (aggressive = no, the default)
+and strongSwan's default security policy, which refuses Aggressive Mode with
+PSK as a responder (charon.i_dont_care_about_security_and_use_aggressive_mode_psk
+is not set). The initiator sends AI1 (exchange type 4: SA, KE, nonce and its
+identity site-a.ipsecdiag.test in the clear, plus vendor IDs); the responder
+answers at once with an unencrypted Informational (exchange type 5, responder
+cookie set) holding an AUTHENTICATION_FAILED notify (type 24, protocol ISAKMP,
+SPI size 16 = both cookies): \"Aggressive Mode
+PSK disabled for security reasons\" in its log. The initiator logs \"received
+AUTHENTICATION_FAILED error notify\" and gives up. Both captures are identical:
+2 frames.
+
+Checked as well: with the security option set on the responder but its
+connection still aggressive = no, the wire is the same (AI1, unencrypted
+AUTHENTICATION_FAILED); the log then says \"found 1 matching config, but none
+allows pre-shared key authentication using Aggressive Mode\".
+
+Config difference: initiator aggressive = yes, responder aggressive = no.
+
+Expected diagnosis: the responder refuses Aggressive Mode (with PSK): the
+initiator uses Aggressive Mode while the responder expects Main Mode (or forbids
+Aggressive Mode PSK). The AUTHENTICATION_FAILED comes before any authentication
+data could be checked, so it is not a wrong PSK. Aggressive Mode also exposes
+the initiator's identity in the clear."
+}
+
+register aggressive-psk-ikev1 "IKEv1 Aggressive Mode PSK (allowed on both peers) + Quick Mode, ESP both ways"
+scn_aggressive_psk_ikev1() {
+	IKE_VERSION=1
+	EXTRA_CONN_CONF="		aggressive = yes"
+	EXTRA_CHARON_CONF="	i_dont_care_about_security_and_use_aggressive_mode_psk = yes"
+	EXPECT_initiator='>500:4 <500:4 >4500:4 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	EXPECT_responder='>500:4 <500:4 >4500:4 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	README_WHAT="A working IKEv1 tunnel negotiated in Aggressive Mode with PSK: both peers have
+aggressive = yes and charon.i_dont_care_about_security_and_use_aggressive_mode_psk
+= yes (without it a strongSwan responder refuses, see aggressive-refused-ikev1).
+Aggressive Mode takes three messages instead of six: AI1 (SA, KE, nonce, the
+initiator's identity site-a.ipsecdiag.test in the clear, vendor IDs) and AR1 (SA,
+KE, nonce, the responder's identity site-b.ipsecdiag.test in the clear, NAT-D,
+and its HASH_R, unencrypted) on UDP 500; the initiator then switches to UDP 4500
+(NAT-T forced by kernel-libipsec) for AI2 (encrypted HASH_I), which is not
+answered. Quick Mode QI1/QR1/QI2 follows right away on UDP 4500, then 3 pings
+each way as UDP-encapsulated ESP. Both captures: 18 frames.
+
+Because AR1 carries the responder's HASH_R in the clear, together with both
+nonces, KE values and IDs, a passive observer can run an offline dictionary
+attack on the PSK: that is why strongSwan disables Aggressive Mode PSK by default.
+
+Expected diagnosis: healthy (phase 1 and phase 2 up, ESP both ways), with a
+warning that Aggressive Mode with PSK is used: the identities travel in the clear
+and the PSK is exposed to offline cracking."
+}
+
+register psk-mismatch-ikev1 "IKEv1 pre-shared keys differ: MI3 answered by encrypted PAYLOAD_MALFORMED on UDP 500"
+scn_psk_mismatch_ikev1() {
+	IKE_VERSION=1
+	RESPONDER_PSK=ipsecdiag-lab-psk-WRONG-DO-NOT-USE
+	EXPECT_initiator='>500:2 <500:2 >500:2 <500:2 >4500:2 <500:5 >4500:2 <500:5 >4500:2 <500:5 >4500:2 <500:5 | esp >0 <0'
+	EXPECT_responder='>500:2 <500:2 >500:2 <500:2 >4500:2 <500:5 >4500:2 <500:5 >4500:2 <500:5 >4500:2 <500:5 | esp >0 <0'
+	hook_run() { run_initiate; }
+	README_WHAT="The two peers have different pre-shared keys. With PSK authentication the IKEv1
+keys (SKEYID and the encryption key derived from it) depend on the PSK, so the
+two peers derive different encryption keys. MI1/MR1 and MI2/MR2 work normally
+on UDP 500; the initiator then sends MI3 (encrypted ID + HASH) on UDP 4500. The
+responder cannot decrypt it (\"invalid ID_V1 payload length, decryption
+failed?\", \"message parsing failed\") and answers with an Informational
+exchange encrypted under its own (different) key, holding HASH and a
+PAYLOAD_MALFORMED notify (type 16). Surprise: this Informational is sent from
+UDP 500 to the initiator's UDP 500, although MI3 came in on 4500 (the
+responder's IKE SA had not switched ports yet, since MI3 was never accepted).
+The initiator cannot decrypt that Informational either (\"ignore malformed
+INFORMATIONAL request\"), retransmits MI3 3 times (t = 1.0, 2.8, 6.0 s), each
+answered the same way with a new message ID, and gives up about 11.9 s after
+the first MI3 (\"giving up after 3 retransmits\"). No MR3, no Quick Mode.
+Both captures are identical: 12 frames.
+
+The notify type is only visible after decryption with the responder's key.
+MI3 decrypts in tshark with the initiator's \"encryption key Ka\" (its log) and
+the initiator cookie. The Informationals do not decrypt in tshark even with the
+responder's Ka: tshark derives their IV from its own phase 1 IV chain (which
+went through MI3), while the responder, which never accepted MI3, used its
+initial phase 1 IV. Decrypting by hand (AES-256-CBC, the responder's Ka, the IV
+from its log line \"next IV for MID <message ID>\") gives HASH + N(16), checked
+for all four.
+
+Config difference: PSK \`$INITIATOR_PSK\` on the initiator,
+\`$RESPONDER_PSK\` on the responder.
+
+Expected diagnosis: pre-shared key mismatch (most likely): Main Mode reaches MI3,
+and the responder answers the encrypted MI3 with an encrypted Informational (here
+PAYLOAD_MALFORMED; other implementations send INVALID_HASH_INFORMATION or
+nothing) instead of MR3, over and over: the peers cannot decrypt each other's
+messages, which in Main Mode with PSK means the keys differ."
+}
+
+register psk-mismatch-ikev2 "IKEv2 pre-shared keys differ: IKE_AUTH answered by AUTHENTICATION_FAILED"
+scn_psk_mismatch_ikev2() {
+	IKE_VERSION=2
+	RESPONDER_PSK=ipsecdiag-lab-psk-WRONG-DO-NOT-USE
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 | esp >0 <0'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 | esp >0 <0'
+	hook_run() { run_initiate; }
+	README_WHAT="The two peers have different pre-shared keys. IKE_SA_INIT on UDP 500 succeeds
+(in IKEv2 the SK_* keys do not depend on the PSK), IKE_AUTH moves to UDP 4500.
+The responder decrypts the IKE_AUTH request fine, but the AUTH payload does not
+verify (\"tried 1 shared key for 'site-b.ipsecdiag.test' -
+'site-a.ipsecdiag.test', but MAC mismatched\") and it answers with an IKE_AUTH
+response holding only an AUTHENTICATION_FAILED notify (type 24), inside the
+encrypted SK payload (so the notify type is only visible after decryption). The
+initiator logs \"received AUTHENTICATION_FAILED notify error\" and gives up; no
+retransmission, no CHILD_SA. Both captures are identical: 4 frames.
+
+Both charon logs hold the IKE keys (SK_ei/SK_er/SK_ai/SK_ar, identical on both
+sides) to decrypt IKE_AUTH.
+
+Config difference: PSK \`$INITIATOR_PSK\` on the initiator,
+\`$RESPONDER_PSK\` on the responder.
+
+Expected diagnosis: authentication failed in IKE_AUTH: the responder refused the
+initiator's authentication (with PSK: the pre-shared keys differ; it can also be
+an identity for which no connection matches, see id-mismatch-ikev2, which looks
+the same on the wire). The small, encrypted IKE_AUTH response right after the
+request is the typical AUTHENTICATION_FAILED answer."
+}
+
+register id-mismatch-ikev2 "IKEv2 responder expects another remote identity: AUTHENTICATION_FAILED"
+scn_id_mismatch_ikev2() {
+	IKE_VERSION=2
+	RESPONDER_REMOTE_ID=site-x.ipsecdiag.test
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 | esp >0 <0'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 | esp >0 <0'
+	hook_run() { run_initiate; }
+	README_WHAT="The initiator identifies itself as site-a.ipsecdiag.test (IDi), but the
+responder's connection expects remote id site-x.ipsecdiag.test. IKE_SA_INIT
+succeeds, IKE_AUTH moves to UDP 4500. The responder looks for a connection
+matching 198.51.100.2[site-b.ipsecdiag.test]...192.168.10.2[site-a.ipsecdiag.test]
+(\"no matching peer config found\") and answers with an IKE_AUTH response holding
+only an AUTHENTICATION_FAILED notify (type 24) in the encrypted SK payload. The
+initiator gives up. Both captures are identical: 4 frames.
+
+On the wire this is identical to psk-mismatch-ikev2 (same sizes, same sequence):
+the identities are encrypted in IKEv2, so only decryption (keys in both charon
+logs) shows IDi = site-a.ipsecdiag.test, and only the responder's configuration
+or log tells that it expected another identity.
+
+Config difference: responder remote id = site-x.ipsecdiag.test, initiator local
+id = site-a.ipsecdiag.test.
+
+Expected diagnosis: authentication failed in IKE_AUTH: the responder refused the
+initiator (no connection matches the initiator's identity, or the PSK differs;
+both give the same AUTHENTICATION_FAILED). Check the identities (IDi/IDr) and
+the PSK on both sides."
+}
+
+register ts-mismatch-ikev2 "IKEv2 IKE SA up, traffic selectors do not match: TS_UNACCEPTABLE in IKE_AUTH"
+scn_ts_mismatch_ikev2() {
+	IKE_VERSION=2
+	RESPONDER_REMOTE_TS=10.9.0.0/24
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 | esp >0 <0'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 | esp >0 <0'
+	hook_run() { run_initiate; }
+	README_WHAT="The initiator proposes the CHILD_SA 10.1.0.0/24 <-> 10.2.0.0/24 (TSi/TSr in
+IKE_AUTH); the responder's child is configured for 10.2.0.0/24 <-> 10.9.0.0/24
+(remote_ts = 10.9.0.0/24). IKE_SA_INIT and authentication succeed: the IKE SA is
+established on both sides. The responder finds no child config for the proposed
+selectors (\"traffic selectors 10.2.0.0/24 === 10.1.0.0/24 unacceptable\",
+\"failed to establish CHILD_SA, keeping IKE_SA\") and its IKE_AUTH response carries
+IDr, AUTH, MOBIKE notifies and a TS_UNACCEPTABLE notify (type 38), but no SA/TSi/TSr:
+all inside the encrypted SK payload. The initiator logs \"received TS_UNACCEPTABLE
+notify, no CHILD_SA built\" and keeps the IKE SA without a CHILD_SA; no ESP.
+Both captures are identical: 4 frames. (The IKE SA is deleted only when the lab
+stops charon, after the capture.)
+
+Config difference: responder remote_ts = 10.9.0.0/24, initiator local_ts =
+10.1.0.0/24.
+
+Expected diagnosis: IKE SA established, but the CHILD_SA was refused with
+TS_UNACCEPTABLE: the traffic selectors (local/remote subnets) do not match
+between the peers. The notify is encrypted: without keys, a larger IKE_AUTH
+response that is not followed by any ESP is the hint; with the keys (both charon
+logs) the notify is visible."
+}
+
+register ts-mismatch-ikev1 "IKEv1 Main Mode up, Quick Mode IDs do not match: encrypted INVALID_ID_INFORMATION"
+scn_ts_mismatch_ikev1() {
+	IKE_VERSION=1
+	RESPONDER_REMOTE_TS=10.9.0.0/24
+	EXPECT_initiator='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:5 | esp >0 <0'
+	EXPECT_responder='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:5 | esp >0 <0'
+	hook_run() { run_initiate; }
+	README_WHAT="Main Mode completes (MI1..MR2 on UDP 500, MI3/MR3 on UDP 4500). The initiator's
+Quick Mode QI1 proposes 10.1.0.0/24 <-> 10.2.0.0/24 (IDci/IDcr); the responder's
+child is configured for 10.2.0.0/24 <-> 10.9.0.0/24 (remote_ts = 10.9.0.0/24).
+The responder (\"no matching CHILD_SA config found for 10.1.0.0/24 ===
+10.2.0.0/24\") answers QI1 with an encrypted Informational exchange (exchange type
+5, new message ID, encryption flag set) holding HASH and an
+INVALID_ID_INFORMATION notify (type 18); there is no QR1. The initiator logs
+\"received INVALID_ID_INFORMATION error notify\"; the ISAKMP SA stays up, no ESP.
+Both captures are identical: 8 frames.
+
+The notify type is only visible after decryption (IKE keys in both charon logs:
+SKEYID_e / \"encryption key Ka\" with the initiator cookie).
+
+Config difference: responder remote_ts = 10.9.0.0/24, initiator local_ts =
+10.1.0.0/24.
+
+Expected diagnosis: phase 1 up, phase 2 refused: Quick Mode QI1 was answered by an
+encrypted Informational instead of QR1. With the keys: INVALID_ID_INFORMATION,
+the proxy IDs (local/remote subnets) do not match between the peers."
+}
+
+register esp-proposal-mismatch-ikev1 "IKEv1 Main Mode up, ESP proposals differ: encrypted NO_PROPOSAL_CHOSEN for QI1"
+scn_esp_proposal_mismatch_ikev1() {
+	IKE_VERSION=1
+	INITIATOR_ESP_PROPOSALS=aes128-sha1
+	RESPONDER_ESP_PROPOSALS=aes256-sha256
+	EXPECT_initiator='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:5 | esp >0 <0'
+	EXPECT_responder='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:5 | esp >0 <0'
+	hook_run() { run_initiate; }
+	README_WHAT="Main Mode completes (phase 1 proposals are the same). The initiator's Quick Mode
+QI1 offers ESP AES-CBC-128 / HMAC-SHA1-96; the responder only accepts ESP
+AES-CBC-256 / HMAC-SHA2-256-128 (\"no acceptable ENCRYPTION_ALGORITHM found\",
+\"no matching proposal found, sending NO_PROPOSAL_CHOSEN\"). It answers QI1 with
+an encrypted Informational exchange (type 5) holding HASH and a
+NO_PROPOSAL_CHOSEN notify (type 14); no QR1. The initiator logs \"received
+NO_PROPOSAL_CHOSEN error notify\"; the ISAKMP SA stays up, no ESP. Both captures
+are identical: 8 frames.
+
+The Quick Mode proposal and the notify are encrypted: decryption needs the IKE
+keys from the charon logs.
+
+Config difference: initiator esp_proposals = aes128-sha1, responder esp_proposals
+= aes256-sha256.
+
+Expected diagnosis: phase 1 up, phase 2 refused: Quick Mode QI1 was answered by an
+encrypted Informational instead of QR1. With the keys: NO_PROPOSAL_CHOSEN, the
+phase 2 (ESP) proposals do not match (AES-CBC-128/SHA-1 offered)."
+}
+
+register pfs-mismatch-ikev1 "IKEv1 Quick Mode with PFS (MODP-2048), responder without PFS: encrypted NO_PROPOSAL_CHOSEN"
+scn_pfs_mismatch_ikev1() {
+	IKE_VERSION=1
+	INITIATOR_ESP_PROPOSALS=aes256-sha256-modp2048
+	RESPONDER_ESP_PROPOSALS=aes256-sha256
+	EXPECT_initiator='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:5 | esp >0 <0'
+	EXPECT_responder='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:5 | esp >0 <0'
+	hook_run() { run_initiate; }
+	README_WHAT="Main Mode completes. The initiator requires PFS: its Quick Mode QI1 offers ESP
+AES-CBC-256 / HMAC-SHA2-256-128 with group MODP-2048 and carries a KE payload
+(HASH SA No KE ID ID); the responder's ESP proposal has no DH group
+(\"no acceptable KEY_EXCHANGE_METHOD found\", received
+ESP:AES_CBC_256/HMAC_SHA2_256_128/MODP_2048/NO_EXT_SEQ, configured
+ESP:AES_CBC_256/HMAC_SHA2_256_128/NO_EXT_SEQ). It answers with an encrypted
+Informational exchange (type 5) holding HASH and a NO_PROPOSAL_CHOSEN notify
+(type 14); no QR1. The ISAKMP SA stays up, no ESP. Both captures are identical:
+8 frames; on the wire it is the same as esp-proposal-mismatch-ikev1, except
+that QI1 is larger (it carries the 256-byte KE payload).
+
+Config difference: initiator esp_proposals = aes256-sha256-modp2048 (PFS),
+responder esp_proposals = aes256-sha256 (no PFS).
+
+Expected diagnosis: phase 1 up, phase 2 refused: QI1 answered by an encrypted
+Informational instead of QR1. With the keys: NO_PROPOSAL_CHOSEN for a QI1 that
+requests PFS (KE payload, group MODP-2048 in the proposal): the phase 2 proposals
+differ, possibly only in PFS (check the PFS / DH group setting on both sides)."
+}
+
+register pfs-mismatch-ikev2 "IKEv2 second CHILD_SA with PFS (MODP-2048), responder without PFS: NO_PROPOSAL_CHOSEN"
+scn_pfs_mismatch_ikev2() {
+	IKE_VERSION=2
+	SECOND_CHILD=yes
+	INITIATOR_ESP_PROPOSALS=aes256-sha256-modp2048
+	RESPONDER_ESP_PROPOSALS=aes256-sha256
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 >4500:36 <4500:36 | esp >0 <0'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 >4500:36 <4500:36 | esp >0 <0'
+	hook_run() {
+		initiate net 30 || die "first CHILD_SA did not come up, see $WORK/initiator/charon.log"
+		if initiate net2 30; then die "second CHILD_SA unexpectedly came up"; fi
+	}
+	README_WHAT="The initiator requires PFS (esp_proposals = aes256-sha256-modp2048), the
+responder has none (aes256-sha256). The first CHILD_SA (net, 10.1.0.0/24 <->
+10.2.0.0/24) is negotiated inside IKE_AUTH, where IKEv2 never does a DH exchange
+and the DH group is ignored, so it comes up fine: the mismatch does not show yet.
+The initiator then requests a second CHILD_SA (net2, 10.1.1.0/24 <-> 10.2.1.0/24)
+with CREATE_CHILD_SA (exchange type 36, message ID 2: SA with MODP-2048, nonce,
+KE, TSi, TSr); the responder finds no acceptable proposal (\"no acceptable
+KEY_EXCHANGE_METHOD found\", received ESP:AES_CBC_256/HMAC_SHA2_256_128/MODP_2048,
+configured ESP:AES_CBC_256/HMAC_SHA2_256_128) and answers with a CREATE_CHILD_SA
+response holding only a NO_PROPOSAL_CHOSEN notify (type 14), encrypted. Both keep
+the IKE SA and the first CHILD_SA; no traffic is sent, so no ESP. Both captures
+are identical: 6 frames.
+
+The same would happen at the first CHILD_SA rekey (CREATE_CHILD_SA with KE),
+typically hours after the tunnel came up.
+
+Config difference: initiator esp_proposals = aes256-sha256-modp2048 (PFS),
+responder esp_proposals = aes256-sha256 (no PFS).
+
+Expected diagnosis: IKE SA and first CHILD_SA up, but the CREATE_CHILD_SA for
+another CHILD_SA is refused (with the keys: NO_PROPOSAL_CHOSEN). Since the first
+CHILD_SA with the same ESP settings was accepted, a PFS (DH group) mismatch is the
+likely cause: IKE_AUTH ignores the DH group, CREATE_CHILD_SA does not."
+}
+
+register weak-crypto-ikev1 "IKEv1 healthy tunnel with weak crypto (3DES, MD5, MODP-1024) and 5 min lifetimes"
+scn_weak_crypto_ikev1() {
+	IKE_VERSION=1
+	IKE_PROPOSALS=3des-md5-modp1024
+	ESP_PROPOSALS=3des-md5
+	EXTRA_CONN_CONF="		rekey_time = 5m"
+	EXTRA_CHILD_CONF="rekey_time = 5m"
+	EXPECT_initiator='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	EXPECT_responder='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	README_WHAT="A working IKEv1 tunnel, like healthy-ikev1, but with weak, deprecated
+algorithms accepted by strongSwan 5.9.8 without any extra option: phase 1
+3DES-CBC / MD5 (HMAC-MD5 PRF) / DH group 2 (MODP-1024), PSK; phase 2 ESP
+3DES-CBC / HMAC-MD5-96, no PFS. Both peers have the same short lifetimes:
+rekey_time = 5m for the IKE SA and the CHILD_SA; strongSwan proposes a life
+duration of 330 s (rekey time + 10 % over time) for both, visible in MI1/MR1
+(Life-Type seconds, Life-Duration 330) and, encrypted, in QI1/QR1
+(SA-Life-Duration 330). Main Mode + Quick Mode, then 3 pings each way as
+UDP-encapsulated ESP. Both captures: 21 frames. The capture ends long before any
+rekeying.
+
+Expected diagnosis: healthy (phase 1 and phase 2 up, ESP both ways), with
+warnings about weak cryptography: 3DES (64-bit block cipher), MD5 (hash and
+PRF), MODP-1024 (DH group 2, too small), and a note on the short 330 s
+lifetimes (frequent rekeying / reauthentication)."
+}
+
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
@@ -647,13 +1198,24 @@ charon {
 	}
 EOF
 	[ -z "$EXTRA_CHARON_CONF" ] || printf '%s\n' "$EXTRA_CHARON_CONF" >>"$dir/strongswan.conf"
+	indent 1 "$(side_knob "$role" EXTRA_CHARON_CONF "")" >>"$dir/strongswan.conf"
 	echo "}" >>"$dir/strongswan.conf"
 }
+
+# side_knob ROLE KNOB: the per-side override <ROLE>_<KNOB> if set, else $2 default
+side_knob() {
+	local v=${1^^}_$2
+	if [ -n "${!v}" ]; then printf '%s' "${!v}"; else printf '%s' "$3"; fi
+}
+
+# print lines indented by $1 tabs (for the per-side extra knobs)
+indent() { [ -z "$2" ] || printf '%s\n' "$2" | sed "s/^/$(printf '\t%.0s' $(seq 1 "$1"))/"; }
 
 # write swanctl.conf for one peer: $1 = role
 write_swanctl_conf() {
 	local role=$1 dir=$WORK/$1
 	local local_addr remote_addr local_id remote_id lnet rnet lnet2 rnet2 psk
+	local side_conn side_child
 	if [ "$role" = initiator ]; then
 		local_addr=$A_WAN remote_addr=$B_WAN local_id=$A_ID remote_id=$B_ID
 		lnet=$A_NET rnet=$B_NET lnet2=$A_NET2 rnet2=$B_NET2 psk=$INITIATOR_PSK
@@ -662,19 +1224,30 @@ write_swanctl_conf() {
 		local_addr=$B_WAN remote_addr=%any local_id=$B_ID remote_id=$A_ID
 		lnet=$B_NET rnet=$A_NET lnet2=$B_NET2 rnet2=$A_NET2 psk=$RESPONDER_PSK
 	fi
+	remote_addr=$(side_knob "$role" REMOTE_ADDRS "$remote_addr")
+	remote_id=$(side_knob "$role" REMOTE_ID "$remote_id")
+	lnet=$(side_knob "$role" LOCAL_TS "$lnet")
+	rnet=$(side_knob "$role" REMOTE_TS "$rnet")
+	side_conn=$(side_knob "$role" EXTRA_CONN_CONF "")
+	side_child=$(side_knob "$role" EXTRA_CHILD_CONF "")
+	local version proposals esp
+	version=$(side_knob "$role" IKE_VERSION "$IKE_VERSION")
+	proposals=$(side_knob "$role" IKE_PROPOSALS "$IKE_PROPOSALS")
+	esp=$(side_knob "$role" ESP_PROPOSALS "$ESP_PROPOSALS")
 	{
 		cat <<EOF
 # SPDX-License-Identifier: GPL-2.0-or-later
 # generated by test-captures/lab/lab.sh for scenario $SCENARIO ($role)
 connections {
 	lab {
-		version = $IKE_VERSION
+		version = $version
 		local_addrs = $local_addr
 		remote_addrs = $remote_addr
-		proposals = $IKE_PROPOSALS
+		proposals = $proposals
 EOF
 		[ -z "$ENCAP" ] || printf '\t\tencap = %s\n' "$ENCAP"
 		[ -z "$EXTRA_CONN_CONF" ] || printf '%s\n' "$EXTRA_CONN_CONF"
+		indent 2 "$side_conn"
 		cat <<EOF
 		local {
 			auth = psk
@@ -688,17 +1261,21 @@ EOF
 			net {
 				local_ts = $lnet
 				remote_ts = $rnet
-				esp_proposals = $ESP_PROPOSALS
-			}
+				esp_proposals = $esp
 EOF
+		indent 4 "$EXTRA_CHILD_CONF"
+		indent 4 "$side_child"
+		echo "			}"
 		if [ "$SECOND_CHILD" = yes ]; then
 			cat <<EOF
 			net2 {
 				local_ts = $lnet2
 				remote_ts = $rnet2
-				esp_proposals = $ESP_PROPOSALS
-			}
+				esp_proposals = $esp
 EOF
+			indent 4 "$EXTRA_CHILD_CONF"
+			indent 4 "$side_child"
+			echo "			}"
 		fi
 		cat <<EOF
 		}
@@ -797,12 +1374,25 @@ nap() { bgw sleep "$1"; }
 # "kill everything in our namespaces" also catches it)
 vici() { bgw ain "$SWANCTL" "$@" --uri "unix://$WORK/initiator/charon.vici"; }
 
+# the same against the responder's charon (inside isd-b), for scenarios in
+# which the responder initiates too (it then needs RESPONDER_REMOTE_ADDRS)
+vici_r() { bgw bin "$SWANCTL" "$@" --uri "unix://$WORK/responder/charon.vici"; }
+
 # initiate CHILD [TIMEOUT]: blocks until the CHILD_SA is up or failed
 initiate() {
 	local child=$1 timeout=${2:-60} rc=0
 	log "initiating child $child"
 	vici --initiate --child "$child" --timeout "$timeout" \
 		>>"$WORK/initiator/swanctl-initiate.out" 2>&1 || rc=$?
+	return $rc
+}
+
+# initiate_r CHILD [TIMEOUT]: the responder's charon initiates (towards site A)
+initiate_r() {
+	local child=$1 timeout=${2:-60} rc=0
+	log "initiating child $child from the responder"
+	vici_r --initiate --child "$child" --timeout "$timeout" \
+		>>"$WORK/responder/swanctl-initiate.out" 2>&1 || rc=$?
 	return $rc
 }
 
@@ -1070,6 +1660,32 @@ capture short: \`retransmit_timeout = $RETRANSMIT_TIMEOUT\`, \`retransmit_base =
 sent at t = 0 and retransmitted after 1.0 s, 1.8 s and 3.24 s more (t = 1.0, 2.8,
 6.04 s); charon gives up 5.83 s after the last retransmission (t = 11.87 s).
 
+EOF
+		if sides_differ >/dev/null; then
+			cat <<EOF
+The two peers are configured differently in this scenario (per-side knobs:
+$(sides_differ)). Relevant swanctl.conf excerpts:
+
+Initiator:
+
+\`\`\`
+$(sed -n '/^connections/,$p' "$out/swanctl-initiator.conf")
+\`\`\`
+
+Responder:
+
+\`\`\`
+$(sed -n '/^connections/,$p' "$out/swanctl-responder.conf")
+\`\`\`
+EOF
+			local f
+			for f in initiator responder; do
+				[ -n "$(side_knob "$f" EXTRA_CHARON_CONF "")" ] || continue
+				printf '\nExtra strongswan.conf lines in charon { } of the %s:\n\n```\n%s\n```\n' \
+					"$f" "$(side_knob "$f" EXTRA_CHARON_CONF "")"
+			done
+		else
+			cat <<EOF
 Relevant swanctl.conf excerpt (initiator; the responder mirrors it with
 \`remote_addrs = %any\`):
 
@@ -1077,7 +1693,28 @@ Relevant swanctl.conf excerpt (initiator; the responder mirrors it with
 $(sed -n '/^connections/,$p' "$out/swanctl-initiator.conf")
 \`\`\`
 EOF
+		fi
+		if [ -n "$EXTRA_CHARON_CONF" ]; then
+			printf '\nExtra strongswan.conf lines in charon { } of both peers:\n\n```\n%s\n```\n' \
+				"$EXTRA_CHARON_CONF"
+		fi
 	} >"$out/README.md"
+}
+
+# sides_differ: prints the per-side knobs set (and PSK if they differ),
+# false if both peers mirror each other
+sides_differ() {
+	local side knob v list=""
+	for side in INITIATOR RESPONDER; do
+		for knob in IKE_VERSION IKE_PROPOSALS ESP_PROPOSALS EXTRA_CHARON_CONF \
+			EXTRA_CONN_CONF EXTRA_CHILD_CONF REMOTE_ADDRS REMOTE_ID LOCAL_TS REMOTE_TS; do
+			v=${side}_$knob
+			[ -z "${!v}" ] || list="$list${list:+, }$v"
+		done
+	done
+	[ "$INITIATOR_PSK" = "$RESPONDER_PSK" ] || list="$list${list:+, }INITIATOR_PSK/RESPONDER_PSK"
+	[ -n "$list" ] || return 1
+	printf '%s' "$list"
 }
 
 topology_diagram() {
@@ -1098,7 +1735,7 @@ strongswan_version() {
 cmd_list() {
 	local s
 	for s in "${SCENARIOS[@]}"; do
-		printf '%-30s %s\n' "$s" "${SCN_SUMMARY[$s]}"
+		printf '%-34s %s\n' "$s" "${SCN_SUMMARY[$s]}"
 	done
 }
 
