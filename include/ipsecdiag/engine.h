@@ -126,6 +126,7 @@ typedef struct {
   gboolean on_natt_port;         /* sent on UDP 4500 */
   guint32 message_id;
   guint32 length;
+  guint32 encrypted_len;         /* IKEv1 encrypted body / IKEv2 SK payload, 0 if in the clear */
   guint64 digest;                /* of the bytes, for retransmission detection */
   const char *name;
   guint32 first_frame, last_frame;
@@ -177,7 +178,8 @@ typedef struct {
   guint64 esp_bytes[2];
   guint32 n_esp_spis;
   guint n_messages;
-  ipsecdiag_message_t messages[IPSECDIAG_MAX_MESSAGES_PER_TUNNEL];
+  guint messages_allocated;      /* grows by doubling up to IPSECDIAG_MAX_MESSAGES_PER_TUNNEL */
+  ipsecdiag_message_t *messages; /* allocated on demand: most IKE SAs have a handful */
   gboolean messages_capped;
   guint32 icmp_frame;            /* an ICMP error quoting this tunnel's IKE, 0 none */
   guint32 superseded_by;         /* a later tunnel between the same two peers */

@@ -32,6 +32,7 @@ static void tunnel_free(gpointer data)
   }
   g_free(tunnel->id_i);
   g_free(tunnel->id_r);
+  g_free(tunnel->messages);
   g_free(tunnel);
 }
 
@@ -591,6 +592,10 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
   }
 
   if (tunnel->n_messages < IPSECDIAG_MAX_MESSAGES_PER_TUNNEL) {
+    if (tunnel->n_messages == tunnel->messages_allocated) {
+      tunnel->messages_allocated = MIN(MAX(4u, tunnel->messages_allocated * 2), IPSECDIAG_MAX_MESSAGES_PER_TUNNEL);
+      tunnel->messages = g_renew(ipsecdiag_message_t, tunnel->messages, tunnel->messages_allocated);
+    }
     message = &tunnel->messages[tunnel->n_messages++];
     memset(message, 0, sizeof *message);
     message->exchange_type = msg->exchange_type;
@@ -600,6 +605,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
     message->on_natt_port = natt_port;
     message->message_id = msg->message_id;
     message->length = (guint32)len;
+    message->encrypted_len = msg->encrypted ? msg->encrypted_len : 0;
     message->digest = digest;
     message->name = name;
     message->first_frame = message->last_frame = pkt->frame;
@@ -614,5 +620,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
   if (new_tunnel)
     engine_check_new_tunnel(engine, tunnel, frame);
   engine_check_negotiation(engine, tunnel, msg, frame, pkt, role);
+  if (message && message->first_frame == pkt->frame)
+    engine_check_inferred(engine, tunnel, message, frame);
   return frame;
 }

@@ -405,8 +405,10 @@ static void retract_disproved_findings(ipsecdiag_engine_t *engine)
       if (finding->final || finding->message_index < 0 || (guint)finding->message_index >= tunnel->n_messages
           || strcmp(finding->rule_id, "answered_after_retransmission") == 0)
         continue;
-      const char *rule = current_message_rule(tunnel, &tunnel->messages[finding->message_index]);
-      if (rule && strcmp(rule, finding->rule_id) == 0)
+      const ipsecdiag_message_t *message = &tunnel->messages[finding->message_index];
+      const char *rule = current_message_rule(tunnel, message);
+      const char *inferred = engine_inferred_rule(tunnel, message);
+      if ((rule && strcmp(rule, finding->rule_id) == 0) || (inferred && strcmp(inferred, finding->rule_id) == 0))
         continue;
       g_ptr_array_remove_index(tunnel->findings, i);
       ipsecdiag_frame_t *frame = g_hash_table_lookup(engine->frames, GUINT_TO_POINTER(finding->frame));

@@ -66,7 +66,7 @@ static const char *integ_text(const suite_t *s)
   return s->version == 1 ? ikev1_hash_name(s->integ) : ikev2_transform_id_name(3, s->integ);
 }
 
-/* "encryption AES-CBC-128 vs AES-CBC-256; DH group MODP-2048 vs MODP-3072" */
+/* "encryption AES-CBC-128 vs AES-CBC-256; DH group MODP-2048 vs MODP-3072" (a's first) */
 static char *suite_differences(const suite_t *a, const suite_t *b)
 {
   GString *out = g_string_new(NULL);
@@ -341,8 +341,8 @@ static void add_notify_finding(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *t
     const suite_t *theirs = other_side_offer(engine, tunnel);
     if (mine && theirs) {
       char *diff = suite_differences(mine, theirs);
-      finding_set(f, "differences", "%s offers, %s offers: %s", ipsecdiag_addr_to_str(&tunnel->initiator.addr, buf, sizeof buf),
-                  "the other peer", *diff ? diff : "the first proposals are identical: compare the full lists");
+      finding_set(f, "differences", "against the other peer's own offer in this capture, %s",
+                  *diff ? diff : "the first proposals are identical: compare the full lists");
       g_free(diff);
     } else {
       finding_set(f, "differences", "%s", "only this initiator's offer is in the capture: compare it with the responder's configuration");
@@ -367,6 +367,10 @@ static void check_notifies(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunne
       rule = "notify_responder_lifetime";
     if (rule)
       add_notify_finding(engine, tunnel, msg, n, frame, pkt, role, rule);
+    /* An error right after AI1: the responder does not do Aggressive Mode (for this peer). */
+    if (rule && tunnel->mode == IKEV1_EXCH_AGGRESSIVE && role == IPSECDIAG_ROLE_RESPONDER
+        && tunnel->state == IPSECDIAG_ST_AI1 && ike_notify_is_error(1, n->type))
+      add_notify_finding(engine, tunnel, msg, n, frame, pkt, role, "aggressive_mode_refused");
   }
 }
 

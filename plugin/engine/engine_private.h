@@ -70,6 +70,12 @@ gboolean engine_message_is_first(const ipsecdiag_message_t *message);
 void engine_check_negotiation(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,
                               ipsecdiag_frame_t *frame, const ipsecdiag_packet_t *pkt, ipsecdiag_role_t role);
 
+/* engine_inferred.c: failures read from the size and order of encrypted messages. */
+void engine_check_inferred(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, ipsecdiag_message_t *message,
+                           ipsecdiag_frame_t *frame);
+/* The inferred rule a message still shows, given everything fed so far (NULL none). */
+const char *engine_inferred_rule(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_message_t *message);
+
 /* engine_natd.c */
 void engine_check_nat_detection(ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,
                                 const ipsecdiag_packet_t *pkt, ipsecdiag_role_t sender);

@@ -221,10 +221,19 @@ static void add_finding(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
   if (rule) {
     proto_item_set_generated(proto_tree_add_string(sub, hf_finding_severity, tvb, 0, 0,
                                                    ipsecdiag_severity_name(rule->severity)));
-    if (rule->cause)
-      add_long_text(sub, hf_finding_cause, tvb, rule->cause);
-    if (rule->remedy)
-      add_long_text(sub, hf_finding_remedy, tvb, rule->remedy);
+    /* Cause and remedy name the peers and ports too: render them like the summary. */
+    const char *const *keys = (const char *const *)finding->keys;
+    const char *const *values = (const char *const *)finding->values;
+    if (rule->cause) {
+      char *cause = ipsecdiag_rule_render(rule->cause, keys, values, finding->n_params);
+      add_long_text(sub, hf_finding_cause, tvb, cause);
+      g_free(cause);
+    }
+    if (rule->remedy) {
+      char *remedy = ipsecdiag_rule_render(rule->remedy, keys, values, finding->n_params);
+      add_long_text(sub, hf_finding_remedy, tvb, remedy);
+      g_free(remedy);
+    }
     if (rule->references)
       proto_item_set_generated(proto_tree_add_string(sub, hf_finding_references, tvb, 0, 0, rule->references));
   }
