@@ -110,16 +110,13 @@ class Tshark:
 
 def plugin_output(tshark, capture, mode):
     """The text compared with the expected file, and the rule ids found."""
+    # tshark takes one character as aggregator; texts may hold any, rule ids no comma.
     fields = tshark.run(capture, mode, ["-Y", "ipsecdiag", "-T", "fields", "-E", "header=y",
-                                        "-E", "occurrence=a", "-E", "aggregator= | "]
+                                        "-E", "occurrence=a", "-E", "aggregator=|"]
                         + sum((["-e", f] for f in FIELDS), []))
-    rules = set()
-    for line in fields.splitlines()[1:]:
-        cells = line.split("\t")
-        if len(cells) > FIELDS.index("ipsecdiag.finding"):
-            for rule in cells[FIELDS.index("ipsecdiag.finding")].split(" | "):
-                if rule:
-                    rules.add(rule)
+    ids = tshark.run(capture, mode, ["-Y", "ipsecdiag.finding", "-T", "fields", "-E", "occurrence=a",
+                                     "-E", "aggregator=,", "-e", "ipsecdiag.finding"])
+    rules = set(rule for rule in ids.replace("\n", ",").split(",") if rule)
     expert = []
     for rule in sorted(rules):
         frames = tshark.run(capture, mode, ["-Y", "ipsecdiag.rule." + rule, "-T", "fields", "-e", "frame.number"])
