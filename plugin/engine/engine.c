@@ -185,12 +185,7 @@ static ipsecdiag_tunnel_t *tunnel_create(ipsecdiag_engine_t *engine, const ike_m
                                          const ipsecdiag_packet_t *pkt)
 {
   if (engine->tunnels->len >= IPSECDIAG_MAX_TUNNELS) {
-    if (!engine->tunnel_cap_noted) {
-      ipsecdiag_finding_t *f = finding_new("tunnel_cap_reached", pkt->frame, 0, FALSE);
-      finding_set(f, "count", "%u", (guint)IPSECDIAG_MAX_TUNNELS);
-      engine_add_global_finding(engine, f);
-      engine->tunnel_cap_noted = TRUE;
-    }
+    engine_note_cap(engine, &engine->tunnel_cap_noted, "tunnel_cap_reached", pkt->frame, IPSECDIAG_MAX_TUNNELS);
     return NULL;
   }
   ipsecdiag_tunnel_t *tunnel = g_new0(ipsecdiag_tunnel_t, 1);

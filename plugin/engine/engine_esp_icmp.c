@@ -22,12 +22,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_esp(ipsecdiag_engine_t *engine,
   esp_sa_t *sa = g_hash_table_lookup(engine->esp_sas, &key);
   if (!sa) {
     if (g_hash_table_size(engine->esp_sas) >= IPSECDIAG_MAX_ESP_SAS) {
-      if (!engine->esp_cap_noted) {
-        ipsecdiag_finding_t *f = finding_new("esp_sa_cap_reached", pkt->frame, 0, FALSE);
-        finding_set(f, "count", "%u", (guint)IPSECDIAG_MAX_ESP_SAS);
-        engine_add_global_finding(engine, f);
-        engine->esp_cap_noted = TRUE;
-      }
+      engine_note_cap(engine, &engine->esp_cap_noted, "esp_sa_cap_reached", pkt->frame, IPSECDIAG_MAX_ESP_SAS);
       return NULL;
     }
     sa = g_new0(esp_sa_t, 1);

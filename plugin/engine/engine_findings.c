@@ -78,6 +78,16 @@ void engine_add_global_finding(ipsecdiag_engine_t *engine, ipsecdiag_finding_t *
   g_ptr_array_add(engine->global_findings, finding);
 }
 
+void engine_note_cap(ipsecdiag_engine_t *engine, gboolean *noted, const char *rule_id, guint32 frame, guint cap)
+{
+  if (*noted)
+    return;
+  ipsecdiag_finding_t *f = finding_new(rule_id, frame, 0, FALSE);
+  finding_set(f, "count", "%u", cap);
+  engine_add_global_finding(engine, f);
+  *noted = TRUE;
+}
+
 gboolean engine_message_is_first(const ipsecdiag_message_t *message)
 {
   return message->exchange_type == IKEV2_EXCH_IKE_SA_INIT ? !message->is_response
@@ -149,28 +159,26 @@ static const char *classify_waiting_responder(const ipsecdiag_tunnel_t *tunnel,
   return "responder_retransmits_unanswered";
 }
 
+/* The responder's or the initiator's endpoint for a message: on UDP 4500 once seen there. */
+static const ipsecdiag_endpoint_t *peer_endpoint(const ipsecdiag_tunnel_t *tunnel, gboolean responder,
+                                                 gboolean on_natt_port)
+{
+  const ipsecdiag_endpoint_t *natt = responder ? &tunnel->responder_natt : &tunnel->initiator_natt;
+  if (on_natt_port && natt->port)
+    return natt;
+  return responder ? &tunnel->responder : &tunnel->initiator;
+}
+
 static const ipsecdiag_endpoint_t *message_destination(const ipsecdiag_tunnel_t *tunnel,
                                                        const ipsecdiag_message_t *message)
 {
-  gboolean to_responder = message->sender_role != IPSECDIAG_ROLE_RESPONDER;
-  if (message->on_natt_port) {
-    const ipsecdiag_endpoint_t *ep = to_responder ? &tunnel->responder_natt : &tunnel->initiator_natt;
-    if (ep->port)
-      return ep;
-  }
-  return to_responder ? &tunnel->responder : &tunnel->initiator;
+  return peer_endpoint(tunnel, message->sender_role != IPSECDIAG_ROLE_RESPONDER, message->on_natt_port);
 }
 
 static const ipsecdiag_endpoint_t *message_source(const ipsecdiag_tunnel_t *tunnel,
                                                   const ipsecdiag_message_t *message)
 {
-  gboolean from_responder = message->sender_role == IPSECDIAG_ROLE_RESPONDER;
-  if (message->on_natt_port) {
-    const ipsecdiag_endpoint_t *ep = from_responder ? &tunnel->responder_natt : &tunnel->initiator_natt;
-    if (ep->port)
-      return ep;
-  }
-  return from_responder ? &tunnel->responder : &tunnel->initiator;
+  return peer_endpoint(tunnel, message->sender_role == IPSECDIAG_ROLE_RESPONDER, message->on_natt_port);
 }
 
 void engine_set_message_params(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
@@ -193,6 +201,8 @@ void engine_set_message_params(const ipsecdiag_engine_t *engine, const ipsecdiag
   guint8 ttl = message->sender_role == IPSECDIAG_ROLE_RESPONDER ? tunnel->responder_ttl : tunnel->initiator_ttl;
   finding_set(finding, "hops", "%u", ttl ? (guint)(engine_initial_ttl(ttl) - ttl) : 0u);
   finding_set(finding, "first_frame", "%u", message->first_frame);
+  finding_set(finding, "initiator_impl", "%s", tunnel->implementation[0] ? tunnel->implementation[0] : "unidentified");
+  finding_set(finding, "responder_impl", "%s", tunnel->implementation[1] ? tunnel->implementation[1] : "unidentified");
   finding_set(finding, "idle", "%.1f", engine->last_time - message->last_time);
 }
 

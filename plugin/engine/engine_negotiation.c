@@ -144,22 +144,25 @@ static char *id_text(guint8 id_type, const guint8 *data, guint16 len)
   return g_strdup_printf("%s (%u bytes)", ike_id_type_name(id_type), len);
 }
 
-static gboolean is_first_exchange_request(const ike_message_t *msg, ipsecdiag_role_t role)
+/* A message of the first exchange (Main/Aggressive Mode in the clear,
+ * IKE_SA_INIT) sent by the initiator (request) or the responder. */
+static gboolean is_first_exchange(const ike_message_t *msg, ipsecdiag_role_t role, gboolean from_responder)
 {
-  if (role != IPSECDIAG_ROLE_INITIATOR)
+  if (role != (from_responder ? IPSECDIAG_ROLE_RESPONDER : IPSECDIAG_ROLE_INITIATOR))
     return FALSE;
   if (msg->major_version == 2)
-    return msg->exchange_type == IKEV2_EXCH_IKE_SA_INIT && !(msg->flags & IKEV2_FLAG_RESPONSE);
+    return msg->exchange_type == IKEV2_EXCH_IKE_SA_INIT && !(msg->flags & IKEV2_FLAG_RESPONSE) == !from_responder;
   return (msg->exchange_type == IKEV1_EXCH_MAIN || msg->exchange_type == IKEV1_EXCH_AGGRESSIVE) && !msg->encrypted;
+}
+
+static gboolean is_first_exchange_request(const ike_message_t *msg, ipsecdiag_role_t role)
+{
+  return is_first_exchange(msg, role, FALSE);
 }
 
 static gboolean is_first_exchange_response(const ike_message_t *msg, ipsecdiag_role_t role)
 {
-  if (role != IPSECDIAG_ROLE_RESPONDER)
-    return FALSE;
-  if (msg->major_version == 2)
-    return msg->exchange_type == IKEV2_EXCH_IKE_SA_INIT && (msg->flags & IKEV2_FLAG_RESPONSE);
-  return (msg->exchange_type == IKEV1_EXCH_MAIN || msg->exchange_type == IKEV1_EXCH_AGGRESSIVE) && !msg->encrypted;
+  return is_first_exchange(msg, role, TRUE);
 }
 
 /* ---- suites and crypto policy ---- */

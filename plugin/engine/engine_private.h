@@ -55,6 +55,8 @@ void finding_set(ipsecdiag_finding_t *finding, const char *key, const char *fmt,
 /* Attach to the frame record (which owns it) and to the tunnel. */
 void engine_attach_finding(ipsecdiag_engine_t *engine, ipsecdiag_frame_t *frame, ipsecdiag_finding_t *finding);
 void engine_add_global_finding(ipsecdiag_engine_t *engine, ipsecdiag_finding_t *finding);
+/* Once per engine: a bounded table is full (rule tunnel_cap_reached, esp_sa_cap_reached). */
+void engine_note_cap(ipsecdiag_engine_t *engine, gboolean *noted, const char *rule_id, guint32 frame, guint cap);
 /* Immediate checks when a message was retransmitted or answered. */
 void engine_check_retransmission(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
                                  ipsecdiag_message_t *message, ipsecdiag_frame_t *frame);

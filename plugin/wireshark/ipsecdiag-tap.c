@@ -35,7 +35,7 @@ static stat_tap_table_item tunnel_columns[N_COLUMNS] = {
   {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "ESP i>r", "%7u"},
   {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "ESP r>i", "%7u"},
   {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Capture side", "%-14s"},
-  {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Suite (chosen, else offered)", "%s"},
+  {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Suite: chosen / offered", "%s"},
   {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Implementation (I / R)", "%s"},
   {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Verdict", "%s"},
 };
@@ -157,8 +157,8 @@ static void fill_row(stat_tap_table *table, const ipsecdiag_engine_t *engine, co
   set_uint(items, COL_ESP_I2R, (guint)tunnel->esp_packets[0]);
   set_uint(items, COL_ESP_R2I, (guint)tunnel->esp_packets[1]);
   set_string(items, COL_SIDE, g_strdup(ipsecdiag_capture_side_name(tunnel->capture_side)));
-  set_string(items, COL_SUITE, g_strdup(tunnel->chosen_suite ? tunnel->chosen_suite
-                                       : tunnel->offered_suites ? tunnel->offered_suites : "-"));
+  set_string(items, COL_SUITE, g_strdup_printf("%s / %s", tunnel->chosen_suite ? tunnel->chosen_suite : "-",
+                                               tunnel->offered_suites ? tunnel->offered_suites : "-"));
   set_string(items, COL_IMPLEMENTATION, g_strdup_printf("%s / %s",
       tunnel->implementation[0] ? tunnel->implementation[0] : "?",
       tunnel->implementation[1] ? tunnel->implementation[1] : "?"));

@@ -2479,8 +2479,9 @@ static void test_catalog_loads(void)
   g_assert_nonnull(ipsecdiag_rules_lookup(conversation_rules, "first_msg_unanswered"));
 }
 
-/* Every rule id in the engine's sources (as a finding_new argument, a
- * classifier's return value or an ICMP meaning) is in the catalog. */
+/* Every rule id in the engine's sources (as a finding_new, tunnel_finding or
+ * engine_note_cap argument, a classifier's return value or an ICMP meaning)
+ * is in the catalog. */
 static void test_engine_rule_ids_in_catalog(void)
 {
   static const char *const known[] = {
@@ -2492,7 +2493,8 @@ static void test_engine_rule_ids_in_catalog(void)
     "capture_ends_before_auth_natt",
   };
   GHashTable *found = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  GRegex *re = g_regex_new("(?:finding_new\\(|return |[{?:] ?|strcmp\\(rule, )\"([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\"",
+  GRegex *re = g_regex_new("(?:finding_new\\(|tunnel_finding\\(|_noted, |return |[{?:] ?|strcmp\\(rule, )"
+                           "\"([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\"",
                            0, 0, NULL);
   char *dir = g_build_filename(IPSECDIAG_SOURCE_DIR, "plugin", "engine", NULL);
   GDir *d = g_dir_open(dir, 0, NULL);
