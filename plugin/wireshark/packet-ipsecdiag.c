@@ -147,6 +147,11 @@ static const ipsecdiag_frame_t *feed_frame(packet_info *pinfo, proto_tree *tree,
     const guint8 *data = field_bytes(fi, 0, &len);
     if (!data || len < 8)
       return NULL;
+    /* Only errors quote a packet: ICMP 3, 4, 5, 11, 12; ICMPv6 1 to 4. */
+    gboolean error = icmp ? (data[0] == 3 || data[0] == 4 || data[0] == 5 || data[0] == 11 || data[0] == 12)
+                          : (data[0] >= 1 && data[0] <= 4);
+    if (!error)
+      return NULL;
     packet_meta(pinfo, tree, &pkt);
     /* The ICMP header's addresses: the inner IP dissection rewrote pinfo's. */
     field_info *outer = first_field(tree, icmp ? hf_ip : hf_ipv6);
