@@ -160,6 +160,14 @@ static const char *classify_waiting_responder(const ipsecdiag_tunnel_t *tunnel,
 }
 
 /* The responder's or the initiator's endpoint for a message: on UDP 4500 once seen there. */
+/* The rule a message shows now, given everything fed so far. */
+static const char *current_message_rule(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_message_t *message)
+{
+  if (message->is_request && !message->answer_frame)
+    return classify_unanswered_request(tunnel, message);
+  return classify_waiting_responder(tunnel, message);
+}
+
 static const ipsecdiag_endpoint_t *peer_endpoint(const ipsecdiag_tunnel_t *tunnel, gboolean responder,
                                                  gboolean on_natt_port)
 {
@@ -256,11 +264,7 @@ void engine_check_retransmission(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t 
     tunnel->implementation[side] = backoff_fingerprint(message);
   if (message->sends - 1 != IPSECDIAG_RETRANSMIT_THRESHOLD)
     return;
-  const char *rule = NULL;
-  if (message->is_request && !message->answer_frame)
-    rule = classify_unanswered_request(tunnel, message);
-  else
-    rule = classify_waiting_responder(tunnel, message);
+  const char *rule = current_message_rule(tunnel, message);
   if (rule)
     engine_attach_finding(engine, frame, message_finding(engine, rule, tunnel, message, frame->frame, FALSE));
 }
@@ -359,9 +363,7 @@ void ipsecdiag_engine_evaluate_tunnel(const ipsecdiag_engine_t *engine, guint32 
     const ipsecdiag_message_t *message = &tunnel->messages[i];
     if (message->sends < 2)
       continue;
-    const char *rule = message->is_request && !message->answer_frame
-        ? classify_unanswered_request(tunnel, message)
-        : classify_waiting_responder(tunnel, message);
+    const char *rule = current_message_rule(tunnel, message);
     if (rule)
       g_ptr_array_add(out, message_finding(engine, rule, tunnel, message, message->first_frame, TRUE));
   }
@@ -394,14 +396,6 @@ static void detach_final_findings(ipsecdiag_engine_t *engine)
       g_ptr_array_remove(frame->findings, finding);   /* frees it */
   }
   g_ptr_array_set_size(engine->final_findings, 0);
-}
-
-/* The rule a message shows now, given everything fed so far. */
-static const char *current_message_rule(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_message_t *message)
-{
-  if (message->is_request && !message->answer_frame)
-    return classify_unanswered_request(tunnel, message);
-  return classify_waiting_responder(tunnel, message);
 }
 
 /* Immediate findings about a message say what was true when they were
