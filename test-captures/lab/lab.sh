@@ -1097,6 +1097,8 @@ teardown() {
 
 cmd_clean() {
 	need_root
+	exec 9>/run/lock/ipsecdiag-lab.lock
+	flock 9
 	teardown
 	rm -rf "$WORK"
 	log "clean: namespaces $ALL_NS removed, $WORK removed"
@@ -1747,6 +1749,10 @@ cmd_record() {
 	for s in "${names[@]}"; do
 		declare -F "scn_${s//-/_}" >/dev/null || die "unknown scenario: $s"
 	done
+	# One lab at a time: the namespaces and addresses are fixed, so a second
+	# recording (another checkout, another shell) waits for this one.
+	exec 9>/run/lock/ipsecdiag-lab.lock
+	flock 9
 	trap 'rc=$?; trap - EXIT INT TERM; teardown; exit $rc' EXIT
 	trap 'exit 130' INT TERM
 	for s in "${names[@]}"; do
