@@ -87,6 +87,7 @@ void ipsecdiag_engine_free(ipsecdiag_engine_t *engine)
   g_hash_table_destroy(engine->esp_sas);
   g_ptr_array_free(engine->global_findings, TRUE);
   g_hash_table_destroy(engine->first_offers);
+  engine_esp_health_free(engine->esp_health);
   g_free(engine);
 }
 
@@ -487,6 +488,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
       frame->sender_role = dir == 0 ? IPSECDIAG_ROLE_INITIATOR
                          : dir == 1 ? IPSECDIAG_ROLE_RESPONDER : IPSECDIAG_ROLE_UNKNOWN;
       frame->state = tunnel->state;
+      engine_esp_note_tunnel_packet(engine, tunnel, pkt, TRUE);
     }
     return frame;
   }
@@ -525,6 +527,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
   tunnel->last_frame = pkt->frame;
   tunnel->last_time = pkt->time;
   tunnel->n_packets++;
+  engine_esp_note_tunnel_packet(engine, tunnel, pkt, FALSE);
 
   ipsecdiag_role_t role = sender_role(tunnel, msg, pkt);
   frame->sender_role = role;

@@ -38,6 +38,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_esp(ipsecdiag_engine_t *engine,
       tunnel->n_esp_spis++;
     }
     g_hash_table_insert(engine->esp_sas, &sa->key, sa);
+    engine_esp_sa_created(engine, sa, pkt);
   }
   sa->packets++;
   sa->bytes += esp_length;
@@ -54,7 +55,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_esp(ipsecdiag_engine_t *engine,
     if (ipsecdiag_state_rank(IPSECDIAG_ST_ESP) > ipsecdiag_state_rank(tunnel->state))
       tunnel->state = IPSECDIAG_ST_ESP;
   }
-  return NULL;
+  return engine_esp_packet(engine, sa, pkt, sequence);
 }
 
 guint32 ipsecdiag_engine_esp_tunnel(const ipsecdiag_engine_t *engine, guint32 spi,

@@ -382,6 +382,7 @@ void ipsecdiag_engine_evaluate_tunnel(const ipsecdiag_engine_t *engine, guint32 
     finding_set(finding, "peer", "%s", ipsecdiag_addr_to_str(&tunnel->responder.addr, buf, sizeof buf));
     g_ptr_array_add(out, finding);
   }
+  engine_esp_evaluate_tunnel(engine, tunnel, out);
 }
 
 static void detach_final_findings(ipsecdiag_engine_t *engine)
@@ -429,12 +430,17 @@ void ipsecdiag_engine_finalize(ipsecdiag_engine_t *engine)
   detach_final_findings(engine);
   retract_disproved_findings(engine);
   GPtrArray *found = g_ptr_array_new();
-  for (guint id = 1; id <= engine->tunnels->len; id++) {
+  for (guint id = 0; id <= engine->tunnels->len; id++) {
     g_ptr_array_set_size(found, 0);
-    ipsecdiag_engine_evaluate_tunnel(engine, id, found);
+    if (id == 0)
+      engine_esp_evaluate_unlinked(engine, found);   /* ESP SAs of no tunnel */
+    else
+      ipsecdiag_engine_evaluate_tunnel(engine, id, found);
     for (guint i = 0; i < found->len; i++) {
       ipsecdiag_finding_t *finding = g_ptr_array_index(found, i);
       ipsecdiag_frame_t *frame = g_hash_table_lookup(engine->frames, GUINT_TO_POINTER(finding->frame));
+      if (!frame)
+        frame = engine_esp_finding_frame(engine, finding);   /* ESP frames are stored only when shown */
       if (!frame) {
         ipsecdiag_finding_free(finding);
         continue;

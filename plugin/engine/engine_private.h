@@ -7,6 +7,7 @@
 #define IPSECDIAG_ENGINE_PRIVATE_H
 
 #include "ipsecdiag/engine.h"
+#include "engine_esp_health.h"
 
 /* Seconds of capture after a half-open IKE SA before it counts as abandoned. */
 #define IPSECDIAG_ABANDON_SECONDS 10.0
@@ -24,6 +25,7 @@ typedef struct {
   guint64 packets, bytes;
   guint32 first_frame, last_frame;
   guint32 last_sequence;
+  esp_health_sa_t health;        /* engine_esp_health.c */
 } esp_sa_t;
 
 struct ipsecdiag_engine {
@@ -40,6 +42,7 @@ struct ipsecdiag_engine {
   double last_time;              /* newest time fed */
   gboolean tunnel_cap_noted, esp_cap_noted;
   ike_message_t scratch;         /* parse result of the message being fed (large) */
+  struct engine_esp_health *esp_health;   /* engine_esp_health.c, NULL until ESP or a keepalive */
 };
 
 /* engine.c */
@@ -82,6 +85,24 @@ const char *engine_inferred_rule(const ipsecdiag_tunnel_t *tunnel, const ipsecdi
 void engine_check_nat_detection(ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,
                                 const ipsecdiag_packet_t *pkt, ipsecdiag_role_t sender);
 gboolean engine_is_natt_vendor_id(const guint8 *data, gsize len);
+
+/* engine_esp_health.c: per-SPI sequence analysis, one-way / missing / stale
+ * ESP, NAT-T vs native ESP, NAT keepalives. */
+void engine_esp_health_free(struct engine_esp_health *health);
+/* A new ESP SA (after linking by endpoints) and each of its packets; may
+ * raise immediate findings on a frame record it creates. */
+void engine_esp_sa_created(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsecdiag_packet_t *pkt);
+ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsecdiag_packet_t *pkt,
+                                     guint32 sequence);
+/* Any IKE packet or NAT keepalive of a tunnel (keepalive: the frame is one). */
+void engine_esp_note_tunnel_packet(ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
+                                   const ipsecdiag_packet_t *pkt, gboolean keepalive);
+/* End-of-capture ESP findings of a tunnel, and of ESP SAs without a tunnel (tunnel 0). */
+void engine_esp_evaluate_tunnel(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
+                                GPtrArray *out);
+void engine_esp_evaluate_unlinked(const ipsecdiag_engine_t *engine, GPtrArray *out);
+/* The frame record an ESP finding of finalize is shown on, created if needed (NULL: not ESP). */
+ipsecdiag_frame_t *engine_esp_finding_frame(ipsecdiag_engine_t *engine, const ipsecdiag_finding_t *finding);
 
 /* engine_labels.c */
 guint8 engine_initial_ttl(guint8 ttl);      /* 32, 64, 128 or 255 */

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ipsecdiag engine internals: ESP health (engine_esp_health.c). Per-SPI
+ * sequence state of fixed size, Child SAs a decrypting engine registered,
+ * NAT keepalives and idle periods per tunnel. Not part of the public API.
+ */
+#ifndef IPSECDIAG_ENGINE_ESP_HEALTH_H
+#define IPSECDIAG_ENGINE_ESP_HEALTH_H
+
+#include "ipsecdiag/esp.h"
+
+/* Sequence state of one ESP SA: a bitmap of the IPSECDIAG_ESP_SEQ_WINDOW
+ * numbers up to the highest seen (bit = seq % window), so memory does not
+ * grow with packets. 64-bit numbers count 32-bit wraps (ESN). */
+typedef struct {
+  guint64 window[IPSECDIAG_ESP_SEQ_WINDOW / 64];
+  guint64 highest, lowest;       /* of the current run */
+  guint64 unique;                /* packets of the current run that were new */
+  guint64 expected_before, unique_before;   /* of earlier runs (before restarts) */
+  gboolean started;
+  guint32 first_sequence;
+  guint32 gaps, largest_gap;
+  guint64 duplicates, late, reordered;
+  guint32 restarts;
+  guint32 first_gap_frame, first_duplicate_frame, first_restart_frame;
+  guint32 restart_from;          /* highest sequence before the first restart */
+} esp_sequence_t;
+
+typedef struct {
+  guint32 index;                 /* position in the engine's list of ESP SAs */
+  double first_time, last_time;
+  guint32 first_sequence_frame;
+  gboolean udp_encapsulated;
+  guint16 dst_port;              /* UDP destination port, 0 native */
+  gboolean mixed_encapsulation;  /* both native and in UDP */
+  guint32 native_frame;          /* first native packet, 0 none */
+  esp_sequence_t seq;
+} esp_health_sa_t;
+
+struct engine_esp_health;
+
+#endif
