@@ -750,10 +750,10 @@ static void keepalive_findings(const ipsecdiag_engine_t *engine, const ipsecdiag
       finding_set(f, "interval", "(one only)");
     g_ptr_array_add(out, f);
   }
-  /* The peer whose NAT the other peer's NAT-D hash proves. */
-  guint8 r = tunnel->natd_results;
+  /* A peer NAT-D puts behind a NAT (not one caught faking its hash to force encapsulation). */
   for (int side = 0; side < 2; side++) {
-    gboolean behind = side == 0 ? (r & IPSECDIAG_NATD_R_DST_BAD) != 0 : (r & IPSECDIAG_NATD_I_DST_BAD) != 0;
+    gboolean behind = side == 0 ? tunnel->nat_initiator == 1 && !(tunnel->natd_forced & 1)
+                                : tunnel->nat_responder == 1 && !(tunnel->natd_forced & 2);
     if (!behind || t->keepalives[side] || !t->sent[side])
       continue;
     double silence = t->longest_silence[side];

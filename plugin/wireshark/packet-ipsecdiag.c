@@ -392,6 +392,8 @@ static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
     if (!frame)
       esp_from_frame(tvb, pinfo, &esp_spi);
   }
+  if (frame && frame->kind == IPSECDIAG_FRAME_ESP)
+    esp_spi = frame->esp_spi;           /* an ESP frame with findings has a record */
   guint32 esp_tunnel = 0;
   if (!frame && esp_spi) {
     ipsecdiag_addr_t dst;
