@@ -61,8 +61,13 @@ guint ipsecdiag_engine_esp_sa_count(const ipsecdiag_engine_t *engine);
 gboolean ipsecdiag_engine_esp_sa_info(const ipsecdiag_engine_t *engine, guint index,
                                       ipsecdiag_esp_sa_info_t *out);
 
-/* The findings the end of the capture gives this ESP SA (what finalize
- * attaches), appended to out as newly allocated findings. */
+/* The index of the ESP SA of spi towards dst, -1 none. */
+gint ipsecdiag_engine_esp_sa_index(const ipsecdiag_engine_t *engine, guint32 spi, const ipsecdiag_addr_t *dst);
+
+/* Every finding about this ESP SA as if the capture ended now (immediate
+ * ones such as a sequence restart again, and what finalize attaches),
+ * appended to out as newly allocated findings. Tunnel-wide ESP findings
+ * (one-way, missing) are the tunnel's: ipsecdiag_engine_evaluate_tunnel. */
 void ipsecdiag_engine_evaluate_esp_sa(const ipsecdiag_engine_t *engine, guint index, GPtrArray *out);
 
 /* ESP totals of a tunnel (both directions), for the tunnels table. */

@@ -236,8 +236,10 @@ static seq_event_t sequence_update(esp_sequence_t *q, guint32 seq32, guint32 fra
   if (seq32 <= IPSECDIAG_ESP_RESTART_LOW) {
     q->expected_before += q->highest - q->lowest + 1;
     q->unique_before += q->unique;
-    if (!q->restarts)
+    if (!q->restarts) {
       q->restart_from = high32;
+      q->restart_to = seq32;
+    }
     q->restarts++;
     if (!q->first_restart_frame)
       q->first_restart_frame = frame;
@@ -361,6 +363,26 @@ void engine_esp_note_tunnel_packet(ipsecdiag_engine_t *engine, const ipsecdiag_t
 
 static void set_sa_params(const ipsecdiag_engine_t *engine, const esp_sa_t *sa, ipsecdiag_finding_t *f);
 
+static ipsecdiag_finding_t *restart_finding(const ipsecdiag_engine_t *engine, const esp_sa_t *sa, gboolean final)
+{
+  const esp_sequence_t *q = &sa->health.seq;
+  ipsecdiag_finding_t *f = finding_new("esp_sequence_restart", q->first_restart_frame, sa->tunnel, final);
+  set_sa_params(engine, sa, f);
+  finding_set(f, "from", "%u", q->restart_from);
+  finding_set(f, "to", "%u", q->restart_to);
+  return f;
+}
+
+static ipsecdiag_finding_t *native_finding(const ipsecdiag_engine_t *engine, const esp_sa_t *sa,
+                                           const ipsecdiag_tunnel_t *tunnel, gboolean final)
+{
+  char nat[160];
+  ipsecdiag_finding_t *f = finding_new("esp_native_despite_nat", sa->health.native_frame, tunnel->id, final);
+  set_sa_params(engine, sa, f);
+  finding_set(f, "nat", "%s", ipsecdiag_nat_describe(tunnel, nat, sizeof nat));
+  return f;
+}
+
 static ipsecdiag_frame_t *esp_frame(ipsecdiag_engine_t *engine, const esp_sa_t *sa, guint32 number,
                                     guint32 sequence)
 {
@@ -438,10 +460,7 @@ ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa, c
     if (!udp && !health->native_frame && ipsecdiag_natt_expected(tunnel)) {
       health->native_frame = pkt->frame;
       frame = esp_frame(engine, sa, pkt->frame, sequence);
-      ipsecdiag_finding_t *f = finding_new("esp_native_despite_nat", pkt->frame, tunnel->id, FALSE);
-      set_sa_params(engine, sa, f);
-      finding_set(f, "nat", "%s", ipsecdiag_nat_describe(tunnel, nat, sizeof nat));
-      engine_attach_finding(engine, frame, f);
+      engine_attach_finding(engine, frame, native_finding(engine, sa, tunnel, FALSE));
     }
     if (udp && !t->udp_without_nat_noted && tunnel->nat_initiator == 0 && tunnel->nat_responder == 0
         && !tunnel->natd_forced) {
@@ -458,15 +477,10 @@ ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa, c
   /* Sequence number 0 is never sent: the field was not available. */
   if (sequence == 0)
     return frame;
-  guint32 previous_high = (guint32)health->seq.highest;
   seq_event_t event = sequence_update(&health->seq, sequence, pkt->frame);
   if (event == SEQ_RESTART && health->seq.restarts == 1) {
     frame = esp_frame(engine, sa, pkt->frame, sequence);
-    ipsecdiag_finding_t *f = finding_new("esp_sequence_restart", pkt->frame, sa->tunnel, FALSE);
-    set_sa_params(engine, sa, f);
-    finding_set(f, "from", "%u", previous_high);
-    finding_set(f, "to", "%u", sequence);
-    engine_attach_finding(engine, frame, f);
+    engine_attach_finding(engine, frame, restart_finding(engine, sa, FALSE));
   }
   return frame;
 }
@@ -874,11 +888,24 @@ gboolean ipsecdiag_engine_esp_sa_info(const ipsecdiag_engine_t *engine, guint in
   return TRUE;
 }
 
+gint ipsecdiag_engine_esp_sa_index(const ipsecdiag_engine_t *engine, guint32 spi, const ipsecdiag_addr_t *dst)
+{
+  esp_sa_key_t key = {.spi = spi, .dst = *dst};
+  const esp_sa_t *sa = g_hash_table_lookup(engine->esp_sas, &key);
+  return sa ? (gint)sa->health.index : -1;
+}
+
 void ipsecdiag_engine_evaluate_esp_sa(const ipsecdiag_engine_t *engine, guint index, GPtrArray *out)
 {
   const esp_sa_t *sa = sa_at(engine, index);
-  if (sa)
-    sa_findings(engine, sa, out);
+  if (!sa)
+    return;
+  const ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, sa->tunnel);
+  if (sa->health.native_frame && tunnel)
+    g_ptr_array_add(out, native_finding(engine, sa, tunnel, FALSE));
+  if (sa->health.seq.restarts)
+    g_ptr_array_add(out, restart_finding(engine, sa, FALSE));
+  sa_findings(engine, sa, out);
 }
 
 void ipsecdiag_engine_esp_tunnel_totals(const ipsecdiag_engine_t *engine, guint32 tunnel,

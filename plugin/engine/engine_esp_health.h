@@ -24,6 +24,7 @@ typedef struct {
   guint32 restarts;
   guint32 first_gap_frame, first_duplicate_frame, first_restart_frame;
   guint32 restart_from;          /* highest sequence before the first restart */
+  guint32 restart_to;            /* the sequence number it went back to */
 } esp_sequence_t;
 
 typedef struct {

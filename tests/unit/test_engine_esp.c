@@ -488,6 +488,18 @@ static void test_restart(void)
   ipsecdiag_engine_finalize(s.engine);
   g_assert_cmpuint(count_rule(&s, "esp_sequence_restart"), ==, 1);
   g_assert_cmpuint(esp_findings(&s), ==, 1);
+  /* The per-SPI table's view: the immediate finding again, by index. */
+  g_assert_cmpint(ipsecdiag_engine_esp_sa_index(s.engine, 0x55555555, &host_b()->addr), ==, 0);
+  g_assert_cmpint(ipsecdiag_engine_esp_sa_index(s.engine, 0x55555555, &host_a()->addr), ==, -1);
+  GPtrArray *out = g_ptr_array_new_with_free_func(ipsecdiag_finding_free);
+  ipsecdiag_engine_evaluate_esp_sa(s.engine, 0, out);
+  g_assert_cmpuint(out->len, ==, 1);
+  f = g_ptr_array_index(out, 0);
+  g_assert_cmpstr(f->rule_id, ==, "esp_sequence_restart");
+  g_assert_cmpuint(f->frame, ==, info.first_restart_frame);
+  assert_param(f, "from", "2000");
+  assert_param(f, "to", "1");
+  g_ptr_array_free(out, TRUE);
   sc_finish(&s);
 }
 
