@@ -187,6 +187,107 @@ Expected diagnosis: healthy, NAT detected (initiator behind NAT), NAT-T in use,
 ESP in UDP both ways."
 }
 
+# ---- ESP health ----------------------------------------------------------------
+# ESP in UDP 4500 that is not IKE: the 4 bytes after the UDP header are not the
+# zero non-ESP marker (NAT keepalives, 1 byte, are too short to match).
+ESP_IN_UDP_MATCH=(-p udp --dport 4500 -m u32 --u32 "0>>22&0x3C@8=1:0xffffffff")
+
+register healthy-esp-traffic-ikev2 "IKEv2, 20 pings each way at the same time: ESP both ways, no loss"
+scn_healthy_esp_traffic_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 | esp >40 <40'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 | esp >40 <40'
+	hook_run() {
+		initiate net 30 || die "tunnel did not come up, see $WORK/initiator/charon.log"
+		nap 0.5
+		bgw ain ping -I "$A_LAN" -c 20 -i 0.1 -W 2 "$B_LAN" >"$WORK/ping-a.out" 2>&1 &
+		local a=$!
+		bgw bin ping -I "$B_LAN" -c 20 -i 0.1 -W 2 "$A_LAN" >"$WORK/ping-b.out" 2>&1 ||
+			die "ping $B_LAN -> $A_LAN through the tunnel failed: $(cat "$WORK/ping-b.out")"
+		wait "$a" || die "ping $A_LAN -> $B_LAN through the tunnel failed: $(cat "$WORK/ping-a.out")"
+	}
+	README_WHAT="A healthy IKEv2 tunnel (IKE_SA_INIT on UDP 500, IKE_AUTH on UDP 4500, forced by
+kernel-libipsec) carrying traffic in both directions at the same time: 20 pings
+from 10.1.0.1 to 10.2.0.1 and 20 pings from 10.2.0.1 to 10.1.0.1, 0.1 s apart, so
+each Child SA SPI carries 40 ESP-in-UDP packets with sequence numbers 1 to 40.
+
+Expected diagnosis: healthy. ESP flows both ways on one SPI per direction, the
+sequence numbers have no gap, duplicate or restart (the per-SPI table,
+tshark -z ipsecdiag,esp, shows 0 lost for both SPIs)."
+}
+
+register esp-one-way-ikev2 "IKEv2 up, router drops ESP from the responder: ESP only from the initiator"
+scn_esp_one_way_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 | esp >3 <0'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 | esp >3 <6'
+	hook_router() { rin iptables -A FORWARD -i r-b "${ESP_IN_UDP_MATCH[@]}" -j DROP; }
+	hook_run() {
+		initiate net 30 || die "tunnel did not come up, see $WORK/initiator/charon.log"
+		nap 0.5
+		# both pings fail: every ESP packet from site B is dropped on the way to site A
+		bgw ain ping -I "$A_LAN" -c 3 -i 0.5 -W 1 "$B_LAN" >"$WORK/ping-a.out" 2>&1 || true
+		bgw bin ping -I "$B_LAN" -c 3 -i 0.5 -W 1 "$A_LAN" >"$WORK/ping-b.out" 2>&1 || true
+	}
+	README_WHAT="IKEv2 comes up normally (IKE_SA_INIT on UDP 500, IKE_AUTH on UDP 4500, forced by
+kernel-libipsec): IKE passes both ways. The router then drops, in its FORWARD chain
+on the interface towards site B (r-b), every UDP 4500 packet that is not IKE
+(iptables u32: the 4 bytes after the UDP header are not the zero non-ESP marker),
+so ESP from the responder never reaches the initiator, while ESP from the
+initiator passes.
+
+10.1.0.1 pings 10.2.0.1 three times: the requests travel as ESP from the initiator
+and arrive; the replies are dropped on the router. 10.2.0.1 then pings 10.1.0.1
+three times: the requests are dropped on the router. Both pings fail.
+
+Initiator side: 3 ESP packets out, none back (a one-way tunnel seen from the
+side where ESP goes missing). Responder side: 3 ESP packets in, 6 out (3 replies,
+3 requests): from here ESP looks bidirectional, the loss happens behind this
+capture point, so this side alone cannot show it.
+
+Expected diagnosis, initiator side: ESP only from the initiator to the responder,
+none from the responder reaches the initiator's side (dropped on the path or not
+sent by the responder; a capture on the responder side tells which)."
+}
+
+register esp-loss-ikev2 "IKEv2 up, router drops every 10th ESP packet each way: sequence gaps with a loss rate"
+scn_esp_loss_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 | esp >100 <81'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 | esp >90 <90'
+	# netem is not available in every lab kernel: iptables' statistic match
+	# drops exactly every 10th ESP packet per direction instead.
+	hook_router() {
+		rin iptables -A FORWARD -i r-a "${ESP_IN_UDP_MATCH[@]}" -m statistic --mode nth --every 10 --packet 9 -j DROP
+		rin iptables -A FORWARD -i r-b "${ESP_IN_UDP_MATCH[@]}" -m statistic --mode nth --every 10 --packet 9 -j DROP
+	}
+	hook_run() {
+		initiate net 30 || die "tunnel did not come up, see $WORK/initiator/charon.log"
+		nap 0.5
+		bgw ain ping -I "$A_LAN" -c 100 -i 0.05 -W 1 "$B_LAN" >"$WORK/ping-a.out" 2>&1 || true
+	}
+	README_WHAT="IKEv2 comes up normally (IKE_SA_INIT on UDP 500, IKE_AUTH on UDP 4500, forced by
+kernel-libipsec). The router drops every 10th ESP-in-UDP packet in each direction
+(iptables statistic match, nth mode, one counter per direction; IKE is not
+matched), as a lossy path would: a deterministic stand-in for tc netem loss,
+which this lab's kernel may lack.
+
+10.1.0.1 sends 100 pings to 10.2.0.1, 0.05 s apart. Of the 100 ESP packets the
+initiator sends (sequence numbers 1..100), 10 are dropped (10, 20, ... 100); the
+responder answers the 90 that arrive, and of its 90 ESP replies 9 are dropped.
+
+Initiator side: 100 ESP packets out with no gap, 81 back with 9 sequence numbers
+missing. Responder side: 90 ESP packets in with 10 missing sequence numbers, 90
+out with no gap. In both directions the last packet (sequence number 90 of the
+replies, 100 of the requests) is one of the dropped ones: no later number shows
+that hole, so a capture can count 8 of 89 and 9 of 99 missing.
+
+Expected diagnosis: ESP loss with a rate on the SPI that crosses the router
+towards the capture (initiator side: responder to initiator, 8 of 89, 9.0 %;
+responder side: initiator to responder, 9 of 99, 9.1 %), none on the SPI that
+leaves the capture point."
+}
+
 # ---- UDP 500 blocked ---------------------------------------------------------
 register udp500-blocked-ikev1 "router drops UDP 500: IKEv1 MI1 retransmitted, never answered"
 scn_udp500_blocked_ikev1() {
