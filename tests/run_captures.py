@@ -7,7 +7,7 @@ is a scenario. For each capture and each mode (one pass, two passes) the
 runner asks tshark with the plugin for
   1. the plugin's fields on every annotated frame,
   2. the frames each rule's expert field selects (ipsecdiag.rule.<id>),
-  3. the tunnels statistics table (-z ipsecdiag,tunnels),
+  3. the tunnels and ESP SA statistics tables (-z ipsecdiag,tunnels -z ipsecdiag,esp),
 and compares that with test-captures/<scenario>/expected/<capture>.<mode>.txt.
 
 Beyond the golden files, two checks cannot be regenerated away:
@@ -121,11 +121,11 @@ def plugin_output(tshark, capture, mode):
     for rule in sorted(rules):
         frames = tshark.run(capture, mode, ["-Y", "ipsecdiag.rule." + rule, "-T", "fields", "-e", "frame.number"])
         expert.append("ipsecdiag.rule.%s: frames %s" % (rule, " ".join(frames.split())))
-    tap = tshark.run(capture, mode, ["-q", "-z", "ipsecdiag,tunnels"])
+    tap = tshark.run(capture, mode, ["-q", "-z", "ipsecdiag,tunnels", "-z", "ipsecdiag,esp"])
     text = "".join([
         "# fields of annotated frames\n", fields,
         "# expert fields\n", "\n".join(expert) + ("\n" if expert else ""),
-        "# tunnels tap\n", tap,
+        "# tunnels and esp taps\n", tap,
     ])
     return text, rules
 

@@ -31,10 +31,14 @@ ipsecdiag_severity_t ipsecdiag_finding_severity(const ipsecdiag_finding_t *findi
 
 /* ipsecdiag-tap.c */
 typedef struct {
-  guint32 tunnel;
+  guint32 tunnel;                /* 0: no tunnel (an ESP frame of no IKE SA) */
+  guint32 esp_spi;               /* ESP frames: the SA, for the per-SPI table; 0 otherwise */
+  ipsecdiag_addr_t esp_dst;
 } ipsecdiag_tap_record_t;
 
 void ipsecdiag_tap_register(void);
+/* ipsecdiag-esp-tap.c: the per-SPI table (tshark -z ipsecdiag,esp), on the same tap. */
+void ipsecdiag_esp_tap_register(void);
 int ipsecdiag_tap_id(void);
 /* The finding that sums up a tunnel (worst severity, latest), or NULL. The
  * caller frees *owned (findings evaluated for a capture not yet finalized). */

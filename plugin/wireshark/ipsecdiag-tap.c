@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * ipsecdiag: the tunnels statistics table, one row per IKE SA
+ * ipsecdiag: the tunnels statistics table, one row per IKE SA, with its ESP
+ * packets, bytes and missing sequence numbers each way
  * (`tshark -z ipsecdiag,tunnels` and Statistics > IPsec diagnosis: tunnels
  * in the GUI). Rows are refreshed from the engine whenever a frame of the
  * tunnel is tapped, so the last frame of a tunnel leaves its final state.
@@ -11,6 +12,7 @@
 #include <epan/stat_tap_ui.h>
 #include <epan/tap.h>
 
+#include "ipsecdiag/esp.h"
 #include "ipsecdiag/ike_names.h"
 #include "ipsecdiag-glue.h"
 
@@ -18,7 +20,8 @@ static int tap_id = -1;
 
 enum {
   COL_TUNNEL, COL_INITIATOR, COL_RESPONDER, COL_VERSION, COL_MODE, COL_NATT, COL_PHASE,
-  COL_MESSAGES, COL_RETRANSMISSIONS, COL_ESP_I2R, COL_ESP_R2I, COL_SIDE, COL_SUITE, COL_IMPLEMENTATION,
+  COL_MESSAGES, COL_RETRANSMISSIONS, COL_ESP_I2R, COL_ESP_R2I, COL_ESP_BYTES_I2R, COL_ESP_BYTES_R2I,
+  COL_ESP_LOST_I2R, COL_ESP_LOST_R2I, COL_SIDE, COL_SUITE, COL_IMPLEMENTATION,
   COL_VERDICT, N_COLUMNS
 };
 
@@ -34,6 +37,10 @@ static stat_tap_table_item tunnel_columns[N_COLUMNS] = {
   {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "Retrans", "%7u"},
   {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "ESP i>r", "%7u"},
   {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "ESP r>i", "%7u"},
+  {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "Bytes i>r", "%9u"},
+  {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "Bytes r>i", "%9u"},
+  {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "Lost i>r", "%8u"},
+  {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "Lost r>i", "%8u"},
   {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Capture side", "%-14s"},
   {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Suite: chosen / offered", "%s"},
   {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Implementation (I / R)", "%s"},
@@ -156,6 +163,13 @@ static void fill_row(stat_tap_table *table, const ipsecdiag_engine_t *engine, co
   set_uint(items, COL_RETRANSMISSIONS, tunnel->n_retransmissions);
   set_uint(items, COL_ESP_I2R, (guint)tunnel->esp_packets[0]);
   set_uint(items, COL_ESP_R2I, (guint)tunnel->esp_packets[1]);
+  /* Bytes and sequence numbers missing, summed over the tunnel's ESP SAs of each direction. */
+  ipsecdiag_esp_tunnel_totals_t esp;
+  ipsecdiag_engine_esp_tunnel_totals(engine, tunnel->id, &esp);
+  set_uint(items, COL_ESP_BYTES_I2R, (guint)MIN(esp.bytes[0], G_MAXUINT));
+  set_uint(items, COL_ESP_BYTES_R2I, (guint)MIN(esp.bytes[1], G_MAXUINT));
+  set_uint(items, COL_ESP_LOST_I2R, (guint)MIN(esp.lost[0], G_MAXUINT));
+  set_uint(items, COL_ESP_LOST_R2I, (guint)MIN(esp.lost[1], G_MAXUINT));
   set_string(items, COL_SIDE, g_strdup(ipsecdiag_capture_side_name(tunnel->capture_side)));
   set_string(items, COL_SUITE, g_strdup_printf("%s / %s", tunnel->chosen_suite ? tunnel->chosen_suite : "-",
                                                tunnel->offered_suites ? tunnel->offered_suites : "-"));
@@ -237,4 +251,5 @@ void ipsecdiag_tap_register(void)
   };
   tap_id = register_tap("ipsecdiag");
   register_stat_tap_table_ui(&tunnels_table);
+  ipsecdiag_esp_tap_register();
 }

@@ -408,9 +408,11 @@ static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
   if (frame && frame->message && frame->kind == IPSECDIAG_FRAME_IKE)
     col_append_fstr(pinfo->cinfo, COL_INFO, " [%s]", frame->message);
   guint32 tunnel = frame ? frame->tunnel : esp_tunnel;
-  if (tunnel) {
-    ipsecdiag_tap_record_t *record = wmem_new(pinfo->pool, ipsecdiag_tap_record_t);
+  if (tunnel || esp_spi) {
+    ipsecdiag_tap_record_t *record = wmem_new0(pinfo->pool, ipsecdiag_tap_record_t);
     record->tunnel = tunnel;
+    record->esp_spi = esp_spi;
+    to_engine_addr(&pinfo->net_dst, &record->esp_dst);
     tap_queue_packet(ipsecdiag_tap_id(), pinfo, record);
   }
   return 0;
