@@ -21,7 +21,10 @@
  *                  frame number); 5-7 IKE message
  *   kind bits 3-4: time step before the record: 1 ms, 0.5 s, 2 s, 11 s
  *   kind bit 7:    finalize before the record
- *   flags bit 0:   IKE after a non-ESP marker (non_esp_marker)
+ *   flags bit 0:   IKE after a non-ESP marker (non_esp_marker); on an ESP
+ *                  record: first register a Child SA of the newest tunnel
+ *                  with SPIs (SPI, sequence) as a decrypting engine would,
+ *                  or with data byte 8 odd, a Delete of the SPI
  *   flags bit 1:   UDP 4500 instead of 500
  *   flags bit 2:   sent by the pair's second endpoint
  *   flags bit 3:   IPv6 (the pair's IPv6 addresses, ICMPv6)
@@ -43,6 +46,7 @@
 #include <glib.h>
 
 #include "ipsecdiag/engine.h"
+#include "ipsecdiag/esp.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -229,6 +233,34 @@ static void check_engine(ipsecdiag_engine_t *engine, guint32 last_frame)
   const GPtrArray *global = ipsecdiag_engine_global_findings(engine);
   for (guint j = 0; j < global->len; j++)
     check_finding(g_ptr_array_index(global, j), G_MAXUINT32, n_tunnels);
+
+  /* ESP health: every SA's counts are consistent, its findings valid. */
+  out = g_ptr_array_new_with_free_func(ipsecdiag_finding_free);
+  guint n_sas = ipsecdiag_engine_esp_sa_count(engine);
+  FUZZ_CHECK(n_sas <= IPSECDIAG_MAX_ESP_SAS);
+  for (guint i = 0; i <= n_sas; i++) {
+    ipsecdiag_esp_sa_info_t info;
+    gboolean known = ipsecdiag_engine_esp_sa_info(engine, i, &info);
+    FUZZ_CHECK(known == (i < n_sas));
+    g_ptr_array_set_size(out, 0);
+    ipsecdiag_engine_evaluate_esp_sa(engine, i, out);
+    if (!known) {
+      FUZZ_CHECK(out->len == 0);
+      continue;
+    }
+    FUZZ_CHECK(info.packets >= 1 && info.tunnel <= n_tunnels && info.direction <= 2);
+    FUZZ_CHECK(info.lost <= info.expected && info.first_frame <= info.last_frame);
+    FUZZ_CHECK(ipsecdiag_engine_esp_sa_index(engine, info.spi, &info.dst.addr) == (gint)i);
+    for (guint j = 0; j < out->len; j++)
+      check_finding(g_ptr_array_index(out, j), G_MAXUINT32, n_tunnels);
+    sink += strlen(ipsecdiag_esp_encapsulation_name(&info)) + strlen(ipsecdiag_esp_direction_name(info.direction));
+  }
+  for (guint32 id = 0; id <= n_tunnels; id++) {
+    ipsecdiag_esp_tunnel_totals_t totals;
+    ipsecdiag_engine_esp_tunnel_totals(engine, id, &totals);
+    FUZZ_CHECK(totals.lost[0] <= totals.expected[0] && totals.lost[1] <= totals.expected[1]);
+  }
+  g_ptr_array_free(out, TRUE);
   (void)sink;
 }
 
@@ -297,6 +329,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (type == REC_ESP) {
       if (!(flags & 2))
         pkt.src.port = pkt.dst.port = 0;   /* native ESP */
+      if (flags & 1) {
+        guint32 tunnel = ipsecdiag_engine_tunnel_count(engine);
+        if (len > 8 && (body[8] & 1))
+          ipsecdiag_engine_note_child_sa_deleted(engine, &pkt, tunnel, get_be32(body, len, 0));
+        else
+          ipsecdiag_engine_note_child_sa(engine, &pkt, tunnel, get_be32(body, len, 0), get_be32(body, len, 4),
+                                         len > 12 ? get_be32(body, len, 9) : 0);
+      }
       frame = ipsecdiag_engine_feed_esp(engine, &pkt, get_be32(body, len, 0), get_be32(body, len, 4),
                                         (guint32)len);
     } else if (type == REC_ICMP) {
