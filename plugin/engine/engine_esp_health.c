@@ -63,11 +63,22 @@ typedef struct {
   gboolean udp_without_nat_noted;
 } tunnel_esp_t;
 
+/* An INVALID_SPI notify naming an ESP SPI. */
+typedef struct {
+  ipsecdiag_addr_t sender;       /* the peer without the SA: the ESP's receiver */
+  guint32 frame;
+  double time;
+} invalid_spi_t;
+
+/* INVALID_SPI reports kept (the first per SPI); more are only shown as notifies. */
+#define MAX_INVALID_SPI_REPORTS 4096
+
 struct engine_esp_health {
   GPtrArray *sas;                /* esp_sa_t*, not owned (engine->esp_sas owns), first-seen order */
   GPtrArray *children;           /* child_sa_t*, owned */
   GHashTable *child_by_spi;      /* guint32 SPI -> child_sa_t* (the latest with that SPI) */
   GHashTable *tunnels;           /* tunnel id -> tunnel_esp_t* */
+  GHashTable *invalid_spi;       /* guint32 SPI -> invalid_spi_t* */
   gboolean child_cap_noted;
 };
 
@@ -87,6 +98,7 @@ static struct engine_esp_health *health_get(ipsecdiag_engine_t *engine)
     h->children = g_ptr_array_new_with_free_func(g_free);
     h->child_by_spi = g_hash_table_new(g_direct_hash, g_direct_equal);
     h->tunnels = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, tunnel_esp_free);
+    h->invalid_spi = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     engine->esp_health = h;
   }
   return engine->esp_health;
@@ -100,6 +112,7 @@ void engine_esp_health_free(struct engine_esp_health *health)
   g_hash_table_destroy(health->child_by_spi);
   g_ptr_array_free(health->children, TRUE);
   g_hash_table_destroy(health->tunnels);
+  g_hash_table_destroy(health->invalid_spi);
   g_free(health);
 }
 
@@ -316,6 +329,25 @@ void ipsecdiag_engine_note_child_sa_deleted(ipsecdiag_engine_t *engine, const ip
   engine->feed_count++;
   child->deleted_frame = pkt->frame;
   child->deleted_time = pkt->time;
+}
+
+void engine_esp_note_invalid_spi(ipsecdiag_engine_t *engine, const ipsecdiag_packet_t *pkt, const ike_notify_t *notify)
+{
+  /* IKEv1 carries the SPI in the notify's SPI field, IKEv2 in its data. */
+  const guint8 *spi_bytes = notify->spi_size == 4 && notify->spi ? notify->spi
+                          : notify->data_len == 4 && notify->data ? notify->data : NULL;
+  if (!spi_bytes)
+    return;
+  guint32 spi = (guint32)spi_bytes[0] << 24 | (guint32)spi_bytes[1] << 16 | (guint32)spi_bytes[2] << 8 | spi_bytes[3];
+  struct engine_esp_health *h = health_get(engine);
+  if (!spi || g_hash_table_contains(h->invalid_spi, GUINT_TO_POINTER(spi))
+      || g_hash_table_size(h->invalid_spi) >= MAX_INVALID_SPI_REPORTS)
+    return;
+  invalid_spi_t *report = g_new0(invalid_spi_t, 1);
+  report->sender = pkt->src.addr;
+  report->frame = pkt->frame;
+  report->time = pkt->time;
+  g_hash_table_insert(h->invalid_spi, GUINT_TO_POINTER(spi), report);
 }
 
 /* ---------- feeding ---------- */
@@ -595,11 +627,20 @@ static void stale_finding(const ipsecdiag_engine_t *engine, const esp_sa_t *sa, 
   double since = 0, grace = 0;
   guint32 reason_frame = 0;
   const char *reason = NULL;
+  const invalid_spi_t *report = engine->esp_health
+      ? g_hash_table_lookup(engine->esp_health->invalid_spi, GUINT_TO_POINTER(sa->key.spi)) : NULL;
+  if (report && !ipsecdiag_addr_equal(&report->sender, &sa->key.dst))
+    report = NULL;                       /* only the SA's receiver can say it lacks the SA */
   if (child && child->deleted_frame) {
     since = child->deleted_time;
     grace = DELETED_GRACE_SECONDS;
     reason_frame = child->deleted_frame;
     reason = "its Child SA was deleted";
+  } else if (report) {
+    since = report->time;
+    grace = DELETED_GRACE_SECONDS;
+    reason_frame = report->frame;
+    reason = "its receiver answered INVALID_SPI";
   } else if (child && child->rekeyed_frame) {
     since = child->rekeyed_time;
     grace = STALE_GRACE_SECONDS;

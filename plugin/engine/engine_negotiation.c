@@ -370,6 +370,8 @@ static void check_notifies(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunne
       rule = "notify_responder_lifetime";
     if (rule)
       add_notify_finding(engine, tunnel, msg, n, frame, pkt, role, rule);
+    if (n->type == IKE_N_INVALID_SPI)
+      engine_esp_note_invalid_spi(engine, pkt, n);   /* ESP still sent on that SPI: a stale SA */
     /* An error right after AI1: the responder does not do Aggressive Mode (for this peer). */
     if (rule && tunnel->mode == IKEV1_EXCH_AGGRESSIVE && role == IPSECDIAG_ROLE_RESPONDER
         && tunnel->state == IPSECDIAG_ST_AI1 && ike_notify_is_error(1, n->type))

@@ -97,6 +97,8 @@ ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa, c
 /* Any IKE packet or NAT keepalive of a tunnel (keepalive: the frame is one). */
 void engine_esp_note_tunnel_packet(ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
                                    const ipsecdiag_packet_t *pkt, gboolean keepalive);
+/* An INVALID_SPI notify: the SPI its sender has no SA for. */
+void engine_esp_note_invalid_spi(ipsecdiag_engine_t *engine, const ipsecdiag_packet_t *pkt, const ike_notify_t *notify);
 /* End-of-capture ESP findings of a tunnel, and of ESP SAs without a tunnel (tunnel 0). */
 void engine_esp_evaluate_tunnel(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
                                 GPtrArray *out);

@@ -923,6 +923,76 @@ static void test_child_sa_rekey(void)
   sc_finish(&s);
 }
 
+/* An IKEv1 message of an SA that began before the capture: encrypted unless body is given. */
+static GByteArray *v1_message(const peers_t *p, guint8 exchange, guint32 message_id, guint8 fill)
+{
+  msg_t m = {g_byte_array_new(), 0};
+  g_byte_array_append(m.b, p->spi_i, IKE_SPI_LEN);
+  g_byte_array_append(m.b, p->spi_r, IKE_SPI_LEN);
+  put8(m.b, IKEV1_PL_HASH);
+  put8(m.b, 0x10);
+  put8(m.b, exchange);
+  put8(m.b, IKEV1_FLAG_ENCRYPTION);
+  put32(m.b, message_id);
+  put32(m.b, 0);
+  for (int k = 0; k < 140; k++)
+    put8(m.b, fill);
+  return msg_end(&m);
+}
+
+/* IKEv1 Informational in the clear: INVALID_SPI for an ESP SPI (in the notify's SPI field). */
+static GByteArray *v1_invalid_spi(const peers_t *p, guint32 spi)
+{
+  msg_t m = {g_byte_array_new(), 0};
+  g_byte_array_append(m.b, p->spi_i, IKE_SPI_LEN);
+  g_byte_array_append(m.b, p->spi_r, IKE_SPI_LEN);
+  put8(m.b, 0);
+  put8(m.b, 0x10);
+  put8(m.b, IKEV1_EXCH_INFORMATIONAL);
+  put8(m.b, 0);
+  put32(m.b, 0x0a0b0c0d);
+  put32(m.b, 0);
+  gsize at = payload_begin(&m, IKEV1_PL_NOTIFY);
+  put32(m.b, 1);                 /* DOI IPsec */
+  put8(m.b, 3);                  /* protocol ESP */
+  put8(m.b, 4);                  /* SPI size */
+  put16(m.b, IKE_N_INVALID_SPI);
+  put32(m.b, spi);
+  payload_end(&m, at);
+  return msg_end(&m);
+}
+
+static void test_invalid_spi(void)
+{
+  sc_t s = sc_new();
+  peers_t p = peers_new(0x7c);
+  /* Quick Mode of an IKEv1 SA begun before the capture, then ESP from the initiator. */
+  send_ike(&s, 0.0, &p, TRUE, TRUE, v1_message(&p, IKEV1_EXCH_QUICK, 0x01020304, 0x50));
+  send_ike(&s, 0.1, &p, FALSE, TRUE, v1_message(&p, IKEV1_EXCH_QUICK, 0x01020304, 0x51));
+  send_ike(&s, 0.2, &p, TRUE, TRUE, v1_message(&p, IKEV1_EXCH_QUICK, 0x01020304, 0x52));
+  for (guint32 n = 1; n <= 3; n++)
+    esp(&s, 1.0 + n, &p.i4500, &p.r4500, 0xcafe0001, n);
+  /* The responder restarted: it answers INVALID_SPI, the initiator keeps sending. */
+  guint32 notify = send_ike(&s, 5.0, &p, FALSE, TRUE, v1_invalid_spi(&p, 0xcafe0001))->frame;
+  g_assert_cmpuint(count_rule(&s, "notify_invalid_spi"), ==, 1);
+  /* An INVALID_SPI from the initiator does not concern ESP towards the responder. */
+  send_ike(&s, 5.1, &p, TRUE, TRUE, v1_invalid_spi(&p, 0xcafe0003));
+  for (guint32 n = 4; n <= 8; n++) {
+    esp(&s, 2.0 + n, &p.i4500, &p.r4500, 0xcafe0001, n);
+    esp(&s, 2.0 + n, &p.i4500, &p.r4500, 0xcafe0003, n);
+  }
+  for (guint32 n = 1; n <= 8; n++)
+    esp(&s, 2.0 + n, &p.r4500, &p.i4500, 0xcafe0002, n);
+  ipsecdiag_engine_finalize(s.engine);
+  const ipsecdiag_finding_t *f = the_finding(&s, "esp_stale_spi");
+  assert_param(f, "spi", "0xcafe0001");
+  char *reason = g_strdup_printf("its receiver answered INVALID_SPI (frame %u)", notify);
+  assert_param(f, "reason", reason);
+  g_free(reason);
+  assert_param(f, "after", "5.0");
+  sc_finish(&s);
+}
+
 /* ---------- bounds and robustness ---------- */
 
 static void test_child_sa_cap(void)
@@ -1008,6 +1078,7 @@ int main(int argc, char **argv)
   g_test_add_func("/esp/stale/new-ike-sa", test_stale_after_new_ike_sa);
   g_test_add_func("/esp/child-sa/registry", test_child_sa_registry);
   g_test_add_func("/esp/child-sa/rekey", test_child_sa_rekey);
+  g_test_add_func("/esp/stale/invalid-spi", test_invalid_spi);
   g_test_add_func("/esp/caps/child-sas", test_child_sa_cap);
   g_test_add_func("/esp/queries/out-of-range", test_queries_out_of_range);
   g_test_add_func("/esp/finalize/again", test_refinalize_after_more_esp);
