@@ -15,6 +15,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include "engine_private.h"
 #include "ipsecdiag/ike_names.h"
@@ -60,6 +62,8 @@ typedef struct {
   guint32 silence_from_frame[2];
   const esp_sa_t *silence_from_sa[2];
   guint32 children;              /* Child SAs registered by a decrypting engine */
+  guint32 first_child_frame;     /* ... the earliest of them */
+  double first_child_time;
   gboolean udp_without_nat_noted;
 } tunnel_esp_t;
 
@@ -316,7 +320,11 @@ void ipsecdiag_engine_note_child_sa(ipsecdiag_engine_t *engine, const ipsecdiag_
     g_hash_table_replace(h->child_by_spi, GUINT_TO_POINTER(spi_i), child);
   if (spi_r)
     g_hash_table_replace(h->child_by_spi, GUINT_TO_POINTER(spi_r), child);
-  tunnel_esp(engine, tunnel)->children++;
+  tunnel_esp_t *t = tunnel_esp(engine, tunnel);
+  if (!t->children++ || pkt->frame < t->first_child_frame) {
+    t->first_child_frame = pkt->frame;
+    t->first_child_time = pkt->time;
+  }
 }
 
 void ipsecdiag_engine_note_child_sa_deleted(ipsecdiag_engine_t *engine, const ipsecdiag_packet_t *pkt,
@@ -709,16 +717,10 @@ static guint32 child_established(const ipsecdiag_engine_t *engine, const ipsecdi
     }
   }
   const tunnel_esp_t *t = tunnel_esp_const(engine, tunnel->id);
-  if (t && t->children && engine->esp_health) {
-    for (guint i = 0; i < engine->esp_health->children->len; i++) {
-      const child_sa_t *child = g_ptr_array_index(engine->esp_health->children, i);
-      if (child->tunnel == tunnel->id && (!frame || child->frame < frame)) {
-        frame = child->frame;
-        *time = child->time;
-        *name = "Child SA negotiated";
-        break;
-      }
-    }
+  if (t && t->children && (!frame || t->first_child_frame < frame)) {
+    frame = t->first_child_frame;
+    *time = t->first_child_time;
+    *name = "Child SA negotiated";
   }
   return frame;
 }
@@ -866,17 +868,18 @@ ipsecdiag_frame_t *engine_esp_finding_frame(ipsecdiag_engine_t *engine, const ip
   const char *receiver = ipsecdiag_finding_param(finding, "receiver");
   if (!spi_text || !receiver)
     return NULL;
-  guint32 spi = (guint32)strtoul(spi_text, NULL, 16);
-  if (!engine->esp_health)
+  /* The SA is the one of this SPI towards the receiver the finding names (a hash lookup). */
+  esp_sa_key_t key;
+  memset(&key, 0, sizeof key);
+  key.spi = (guint32)strtoul(spi_text, NULL, 16);
+  if (inet_pton(AF_INET, receiver, key.dst.bytes) == 1)
+    key.dst.family = 4;
+  else if (inet_pton(AF_INET6, receiver, key.dst.bytes) == 1)
+    key.dst.family = 6;
+  else
     return NULL;
-  /* The SA is the one of this SPI whose receiver the finding names. */
-  for (guint i = 0; i < engine->esp_health->sas->len; i++) {
-    const esp_sa_t *sa = g_ptr_array_index(engine->esp_health->sas, i);
-    char buf[64];
-    if (sa->key.spi == spi && strcmp(ipsecdiag_addr_to_str(&sa->key.dst, buf, sizeof buf), receiver) == 0)
-      return esp_frame(engine, sa, finding->frame, 0);
-  }
-  return NULL;
+  const esp_sa_t *sa = g_hash_table_lookup(engine->esp_sas, &key);
+  return sa ? esp_frame(engine, sa, finding->frame, 0) : NULL;
 }
 
 /* ---------- public queries ---------- */
