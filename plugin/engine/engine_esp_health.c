@@ -389,6 +389,8 @@ static void note_sent(tunnel_esp_t *t, const ipsecdiag_tunnel_t *tunnel, int sid
 void engine_esp_note_tunnel_packet(ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
                                    const ipsecdiag_packet_t *pkt, gboolean keepalive)
 {
+  if (!keepalive && pkt->src.port != 4500 && pkt->dst.port != 4500)
+    return;                              /* only UDP 4500 keeps a NAT-T mapping open */
   tunnel_esp_t *t = tunnel_esp(engine, tunnel->id);
   int side = side_of(tunnel, &pkt->src);
   note_sent(t, tunnel, side, pkt, NULL);
