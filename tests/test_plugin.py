@@ -64,6 +64,7 @@ def test_registration(tshark):
     check("ipsecdiag.enable: TRUE" in out, "preference ipsecdiag.enable exists, on by default", out[-300:])
     out, err = tshark_output(tshark, ["-z", "help"], None)
     check("ipsecdiag,tunnels" in out + err, "-z ipsecdiag,tunnels is offered", (out + err)[-300:])
+    check("ipsecdiag,esp" in out + err, "-z ipsecdiag,esp is offered", (out + err)[-300:])
 
 
 def test_enable_switches(tshark):
