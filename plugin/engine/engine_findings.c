@@ -134,6 +134,8 @@ static const char *classify_unanswered_request(const ipsecdiag_tunnel_t *tunnel,
   if (engine_message_is_first(message)) {
     if (tunnel->icmp_frame)
       return NULL;                   /* the ICMP error already says why */
+    if (tunnel->other_version_answered)
+      return "ike_version_ignored";
     return tunnel->capture_side == IPSECDIAG_SIDE_RESPONDER ? "responder_silent" : "first_msg_unanswered";
   }
   /* UDP 500 worked, nothing ever came back on 4500: the switch is what broke. */
@@ -214,6 +216,16 @@ void engine_set_message_params(const ipsecdiag_engine_t *engine, const ipsecdiag
   finding_set(finding, "idle", "%.1f", engine->last_time - message->last_time);
 }
 
+static void set_version_fallback_params(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *ignored,
+                                        ipsecdiag_finding_t *finding)
+{
+  const ipsecdiag_tunnel_t *working = engine_tunnel_get(engine, ignored->other_version_answered);
+  finding_set(finding, "version", "IKEv%u", ignored->version);
+  finding_set(finding, "other_version", "IKEv%u", working ? working->version : 3u - ignored->version);
+  finding_set(finding, "other_tunnel", "%u", working ? working->id : 0u);
+  finding_set(finding, "other_frame", "%u", working ? working->first_frame : 0u);
+}
+
 static ipsecdiag_finding_t *message_finding(const ipsecdiag_engine_t *engine, const char *rule,
                                             const ipsecdiag_tunnel_t *tunnel,
                                             const ipsecdiag_message_t *message, guint32 frame,
@@ -222,6 +234,8 @@ static ipsecdiag_finding_t *message_finding(const ipsecdiag_engine_t *engine, co
   ipsecdiag_finding_t *finding = finding_new(rule, frame, tunnel->id, final);
   finding->message_index = (gint)(message - tunnel->messages);
   engine_set_message_params(engine, tunnel, message, finding);
+  if (strcmp(rule, "ike_version_ignored") == 0)
+    set_version_fallback_params(engine, tunnel, finding);
   const char *next = v1_next_initiator_message(message->name);
   if (strcmp(rule, "natt_4500_blocked_responder") == 0 || strcmp(rule, "responder_retransmits_unanswered") == 0)
     finding_set(finding, "waiting_for", "%s", next ? next : "IKE_AUTH request");
@@ -343,6 +357,23 @@ static ipsecdiag_finding_t *stalled_finding(const ipsecdiag_engine_t *engine, co
   return finding;
 }
 
+void engine_check_version_fallback(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
+                                   ipsecdiag_frame_t *frame)
+{
+  ipsecdiag_tunnel_t *t = engine_tunnel_get(engine, tunnel->supersedes);
+  for (int steps = 0; t && steps < 16; steps++, t = engine_tunnel_get(engine, t->supersedes)) {
+    if (t->version == tunnel->version || t->other_version_answered || t->n_messages == 0)
+      continue;
+    const ipsecdiag_message_t *first = &t->messages[0];
+    if (!engine_message_is_first(first) || first->answer_frame || t->icmp_frame)
+      continue;
+    t->other_version_answered = tunnel->id;
+    ipsecdiag_finding_t *finding = message_finding(engine, "ike_version_ignored", t, first, frame->frame, FALSE);
+    finding->message_index = -1;     /* about the other tunnel's message: not re-checked on this one */
+    engine_attach_finding(engine, frame, finding);
+  }
+}
+
 void engine_check_new_tunnel(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, ipsecdiag_frame_t *frame)
 {
   /* A new IKE SA between the same peers proves the previous stalled one was abandoned. */
@@ -428,6 +459,7 @@ void ipsecdiag_engine_finalize(ipsecdiag_engine_t *engine)
     return;
   detach_final_findings(engine);
   retract_disproved_findings(engine);
+  engine_refresh_proposal_differences(engine);
   GPtrArray *found = g_ptr_array_new();
   for (guint id = 1; id <= engine->tunnels->len; id++) {
     g_ptr_array_set_size(found, 0);
