@@ -161,10 +161,34 @@ static const char *classify_waiting_responder(const ipsecdiag_tunnel_t *tunnel,
   return "responder_retransmits_unanswered";
 }
 
-/* The responder's or the initiator's endpoint for a message: on UDP 4500 once seen there. */
+static const ipsecdiag_message_t *find_by_name(const ipsecdiag_tunnel_t *tunnel, const char *name);
+
+/* Seconds between MI3 and a later MR2 retransmission that proves the
+ * responder had MI3 and still re-sent MR2 (not merely crossing packets). */
+#define MR2_AFTER_MI3_MARGIN 0.5
+
+/* IKEv1 Main Mode: MI3 reached the responder but it keeps re-sending MR2, as
+ * if MI3 never came. Many responders (libreswan, Cisco) silently drop an MI3
+ * they cannot decrypt: the keys differ, so the PSKs differ. On UDP 4500 seen
+ * from the initiator's side this looks the same as 4500 being blocked, so it
+ * is claimed only where MI3 visibly arrived or travelled on UDP 500. */
+static gboolean mi3_ignored(const ipsecdiag_tunnel_t *tunnel)
+{
+  if (tunnel->version != 1 || ipsecdiag_state_rank(tunnel->state) >= ipsecdiag_state_rank(IPSECDIAG_ST_P1_DONE))
+    return FALSE;
+  const ipsecdiag_message_t *mr2 = find_by_name(tunnel, "MR2"), *mi3 = find_by_name(tunnel, "MI3");
+  if (!mr2 || !mi3 || mr2->sends < 2 || mr2->last_time < mi3->first_time + MR2_AFTER_MI3_MARGIN
+      || mi3->answer_frame)
+    return FALSE;
+  return !mi3->on_natt_port || tunnel->capture_side == IPSECDIAG_SIDE_RESPONDER;
+}
+
 /* The rule a message shows now, given everything fed so far. */
 static const char *current_message_rule(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_message_t *message)
 {
+  /* Told once, on the responder's MR2: its retransmissions are the evidence. */
+  if ((strcmp(message->name, "MR2") == 0 || strcmp(message->name, "MI3") == 0) && mi3_ignored(tunnel))
+    return strcmp(message->name, "MR2") == 0 ? "ikev1_mi3_ignored" : NULL;
   if (message->is_request && !message->answer_frame)
     return classify_unanswered_request(tunnel, message);
   return classify_waiting_responder(tunnel, message);
@@ -237,6 +261,12 @@ static ipsecdiag_finding_t *message_finding(const ipsecdiag_engine_t *engine, co
   if (strcmp(rule, "ike_version_ignored") == 0)
     set_version_fallback_params(engine, tunnel, finding);
   const char *next = v1_next_initiator_message(message->name);
+  if (strcmp(rule, "ikev1_mi3_ignored") == 0) {
+    const ipsecdiag_message_t *mi3 = find_by_name(tunnel, "MI3"), *mr2 = find_by_name(tunnel, "MR2");
+    finding_set(finding, "mi3_count", "%u", mi3 ? mi3->sends : 0u);
+    finding_set(finding, "mr2_count", "%u", mr2 ? mr2->sends : 0u);
+    finding_set(finding, "mi3_frame", "%u", mi3 ? mi3->first_frame : 0u);
+  }
   if (strcmp(rule, "natt_4500_blocked_responder") == 0 || strcmp(rule, "responder_retransmits_unanswered") == 0)
     finding_set(finding, "waiting_for", "%s", next ? next : "IKE_AUTH request");
   return finding;

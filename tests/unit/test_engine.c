@@ -1037,6 +1037,53 @@ static void test_first_msg_unanswered(void)
   sc_finish(&s);
 }
 
+/* Captured at the responder: MI3 arrives on UDP 4500, the responder keeps
+ * re-sending MR2 and the initiator MI3. From the initiator's side the same
+ * exchange on 4500 stays "4500 blocked"; on UDP 500 it is the PSK. */
+static void test_v1_mi3_ignored(void)
+{
+  sc_t s = sc_new();
+  peers_t p = peers_new(0x3131313131313131ull, 0x4141414141414141ull);
+  peers_responder_side(&p);
+  for (int n = 1; n <= 4; n++)
+    send_msg(&s, n * 0.01, &p, n % 2 == 1, P500, mm(&p, n));
+  GByteArray *mi3 = mm(&p, 5), *mr2 = mm(&p, 4);
+  send_msg(&s, 0.05, &p, FROM_I, P4500, mi3);
+  send_msg(&s, 1.0, &p, FROM_I, P4500, mi3);
+  const ipsecdiag_frame_t *f = send_msg(&s, 2.0, &p, FROM_R, P500, mr2);
+  g_assert_null(finding_on(f, "ikev1_mi3_ignored"));
+  send_msg(&s, 2.8, &p, FROM_I, P4500, mi3);
+  f = send_msg(&s, 4.0, &p, FROM_R, P500, mr2);
+  const ipsecdiag_finding_t *x = finding_on(f, "ikev1_mi3_ignored");
+  g_assert_nonnull(x);
+  assert_param(x, "message", "MR2");
+  assert_param(x, "mr2_count", "3");
+  assert_param(x, "mi3_count", "3");
+  assert_param(x, "mi3_frame", "5");
+  ipsecdiag_engine_finalize(s.engine);
+  g_assert_nonnull(finding_on(fr(&s, 4), "ikev1_mi3_ignored"));
+  g_assert_cmpuint(findings_total(&s, "request_unanswered"), ==, 0);
+  g_assert_cmpuint(findings_total(&s, "natt_4500_blocked"), ==, 0);
+  sc_finish(&s);
+
+  /* The same on the initiator's side: MI3 on 4500 may never have arrived. */
+  s = sc_new();
+  p = peers_new(0x3232323232323232ull, 0x4242424242424242ull);
+  mi3 = mm(&p, 5);                   /* the pool was emptied by sc_finish */
+  mr2 = mm(&p, 4);
+  for (int n = 1; n <= 4; n++)
+    send_msg(&s, n * 0.01, &p, n % 2 == 1, P500, mm(&p, n));
+  send_msg(&s, 0.05, &p, FROM_I, P4500, mi3);
+  send_msg(&s, 1.0, &p, FROM_I, P4500, mi3);
+  send_msg(&s, 2.0, &p, FROM_R, P500, mr2);
+  send_msg(&s, 2.8, &p, FROM_I, P4500, mi3);
+  send_msg(&s, 4.0, &p, FROM_R, P500, mr2);
+  ipsecdiag_engine_finalize(s.engine);
+  g_assert_cmpuint(findings_total(&s, "ikev1_mi3_ignored"), ==, 0);
+  g_assert_cmpuint(findings_total(&s, "natt_4500_blocked"), >=, 1);
+  sc_finish(&s);
+}
+
 /* Each peer initiates once and is refused: the first NO_PROPOSAL_CHOSEN can
  * only compare with the other offer at the end of the capture. */
 static void test_no_proposal_differences_refreshed(void)
@@ -2755,6 +2802,7 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/version/mismatch-answer", test_version_mismatch_answer);
   g_test_add_func("/engine/version/ignored", test_version_ignored);
   g_test_add_func("/engine/nat/without-natt", test_nat_without_natt);
+  g_test_add_func("/engine/v1/mi3-ignored", test_v1_mi3_ignored);
   g_test_add_func("/engine/negotiation/no-proposal-refreshed", test_no_proposal_differences_refreshed);
 
   int rc = g_test_run();
