@@ -158,6 +158,9 @@ typedef struct {
   ipsecdiag_endpoint_t initiator_natt, responder_natt;   /* on UDP 4500, port 0 if not seen */
   gboolean natt_used;            /* IKE or ESP seen on UDP 4500 */
   gboolean natt_offered;         /* NAT-D or NAT-T vendor ID or NAT_DETECTION notifies */
+  guint8 natt_offered_by;        /* bit 0 the initiator, bit 1 the responder offered NAT-T */
+  gboolean natt_missing_noted;
+  gboolean nat_port_translated;  /* the initiator's IKE source port was not 500/4500 */
   gint8 nat_initiator;           /* -1 unknown, 0 no NAT, 1 NAT in front of the initiator */
   gint8 nat_responder;           /* same for the responder */
   guint8 capture_side;           /* ipsecdiag_capture_side_t */
@@ -184,6 +187,8 @@ typedef struct {
   guint32 icmp_frame;            /* an ICMP error quoting this tunnel's IKE, 0 none */
   guint32 superseded_by;         /* a later tunnel between the same two peers */
   guint32 supersedes;            /* the earlier tunnel between the same two peers */
+  guint32 other_version_answered; /* its first request went unanswered while a later IKE SA
+                                    of the other IKE version between the same peers was answered */
   GPtrArray *findings;           /* every finding of the tunnel (immediate and final), not owned */
   /* What the cleartext negotiation shows (NULL when not seen). */
   char *offered_suites;          /* the initiator's first SA, proposals joined by " | " */

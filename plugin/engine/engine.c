@@ -241,6 +241,60 @@ static ipsecdiag_tunnel_t *tunnel_lookup(ipsecdiag_engine_t *engine, const ike_m
   return tunnel;
 }
 
+static void link_answer(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
+                        ipsecdiag_message_t *request, ipsecdiag_frame_t *frame, double time,
+                        gboolean is_matching_response);
+
+static gboolean endpoints_reversed(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_packet_t *pkt)
+{
+  return ipsecdiag_addr_equal(&pkt->src.addr, &tunnel->responder.addr)
+      && ipsecdiag_addr_equal(&pkt->dst.addr, &tunnel->initiator.addr);
+}
+
+/* A responder that does not speak the initiator's IKE version may answer the
+ * first request in its own version (IKEv1 INVALID_MAJOR_VERSION to an IKEv2
+ * IKE_SA_INIT, RFC 2408 5.1 / RFC 7296 2.5), copying the initiator SPI. That
+ * answer belongs to the initiator's IKE SA, not to a new one. */
+static gboolean answer_in_other_version(ipsecdiag_engine_t *engine, const ike_message_t *msg,
+                                        const ipsecdiag_packet_t *pkt, ipsecdiag_frame_t *frame)
+{
+  guint64 key = spi_key(msg->spi_i);
+  ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine,
+      GPOINTER_TO_UINT(g_hash_table_lookup(engine->tunnel_by_spi, &key)));
+  if (!tunnel || tunnel->version == msg->major_version || tunnel->n_messages == 0
+      || !endpoints_reversed(tunnel, pkt))
+    return FALSE;
+  ipsecdiag_message_t *request = &tunnel->messages[0];
+  if (!engine_message_is_first(request) || request->answer_frame)
+    return FALSE;
+  frame->tunnel = tunnel->id;
+  frame->sender_role = IPSECDIAG_ROLE_RESPONDER;
+  frame->message = msg->major_version == 1 ? "IKEv1 answer" : "IKEv2 answer";
+  frame->state = tunnel->state;
+  tunnel->last_frame = pkt->frame;
+  tunnel->last_time = pkt->time;
+  tunnel->n_packets++;
+  link_answer(engine, tunnel, request, frame, pkt->time, TRUE);
+
+  char buf[64];
+  ipsecdiag_finding_t *f = finding_new("ike_version_mismatch", pkt->frame, tunnel->id, FALSE);
+  finding_set(f, "message", "%s", request->name);
+  finding_set(f, "request_version", "IKEv%u", tunnel->version);
+  finding_set(f, "answer_version", "IKEv%u", msg->major_version);
+  finding_set(f, "exchange", "%s", ike_exchange_name(msg->exchange_type));
+  finding_set(f, "sender", "%s", ipsecdiag_addr_to_str(&pkt->src.addr, buf, sizeof buf));
+  finding_set(f, "peer", "%s", ipsecdiag_addr_to_str(&pkt->dst.addr, buf, sizeof buf));
+  GString *notifies = g_string_new(NULL);
+  for (guint i = 0; i < msg->n_notifies; i++)
+    g_string_append_printf(notifies, "%s%s", i ? ", " : "",
+                           ike_notify_name_for_version(msg->major_version, msg->notifies[i].type));
+  finding_set(f, "notify", "%s", notifies->len ? notifies->str : "no notify");
+  g_string_free(notifies, TRUE);
+  finding_set(f, "responder_impl", "%s", tunnel->implementation[1] ? tunnel->implementation[1] : "unidentified");
+  engine_attach_finding(engine, frame, f);
+  return TRUE;
+}
+
 static ipsecdiag_role_t sender_role(const ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,
                                     const ipsecdiag_packet_t *pkt)
 {
@@ -439,6 +493,8 @@ static void link_answer(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
       request_frame->response_frame = frame->frame;
   }
   engine_check_answer(engine, tunnel, request, frame);
+  if (engine_message_is_first(request))
+    engine_check_version_fallback(engine, tunnel, frame);
 }
 
 /* IKEv1 has no response flag: any new message of the peer answers the
@@ -509,6 +565,8 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
   frame->exchange_type = msg->exchange_type;
   frame->message_id = msg->message_id;
 
+  if (answer_in_other_version(engine, msg, pkt, frame))
+    return frame;
   ipsecdiag_tunnel_t *tunnel = tunnel_lookup(engine, msg);
   gboolean new_tunnel = FALSE;
   if (!tunnel) {
@@ -618,6 +676,9 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
   if (new_tunnel)
     engine_check_new_tunnel(engine, tunnel, frame);
   engine_check_negotiation(engine, tunnel, msg, frame, pkt, role);
+  engine_check_natt_support(engine, tunnel, frame, pkt, role,
+                            is_response && (state == IPSECDIAG_ST_MR1 || state == IPSECDIAG_ST_AR1
+                                            || state == IPSECDIAG_ST_INIT_RESP));
   if (message && message->first_frame == pkt->frame)
     engine_check_inferred(engine, tunnel, message, frame);
   return frame;

@@ -134,6 +134,8 @@ static const char *classify_unanswered_request(const ipsecdiag_tunnel_t *tunnel,
   if (engine_message_is_first(message)) {
     if (tunnel->icmp_frame)
       return NULL;                   /* the ICMP error already says why */
+    if (tunnel->other_version_answered)
+      return "ike_version_ignored";
     return tunnel->capture_side == IPSECDIAG_SIDE_RESPONDER ? "responder_silent" : "first_msg_unanswered";
   }
   /* UDP 500 worked, nothing ever came back on 4500: the switch is what broke. */
@@ -159,10 +161,34 @@ static const char *classify_waiting_responder(const ipsecdiag_tunnel_t *tunnel,
   return "responder_retransmits_unanswered";
 }
 
-/* The responder's or the initiator's endpoint for a message: on UDP 4500 once seen there. */
+static const ipsecdiag_message_t *find_by_name(const ipsecdiag_tunnel_t *tunnel, const char *name);
+
+/* Seconds between MI3 and a later MR2 retransmission that proves the
+ * responder had MI3 and still re-sent MR2 (not merely crossing packets). */
+#define MR2_AFTER_MI3_MARGIN 0.5
+
+/* IKEv1 Main Mode: MI3 reached the responder but it keeps re-sending MR2, as
+ * if MI3 never came. Many responders (libreswan, Cisco) silently drop an MI3
+ * they cannot decrypt: the keys differ, so the PSKs differ. On UDP 4500 seen
+ * from the initiator's side this looks the same as 4500 being blocked, so it
+ * is claimed only where MI3 visibly arrived or travelled on UDP 500. */
+static gboolean mi3_ignored(const ipsecdiag_tunnel_t *tunnel)
+{
+  if (tunnel->version != 1 || ipsecdiag_state_rank(tunnel->state) >= ipsecdiag_state_rank(IPSECDIAG_ST_P1_DONE))
+    return FALSE;
+  const ipsecdiag_message_t *mr2 = find_by_name(tunnel, "MR2"), *mi3 = find_by_name(tunnel, "MI3");
+  if (!mr2 || !mi3 || mr2->sends < 2 || mr2->last_time < mi3->first_time + MR2_AFTER_MI3_MARGIN
+      || mi3->answer_frame)
+    return FALSE;
+  return !mi3->on_natt_port || tunnel->capture_side == IPSECDIAG_SIDE_RESPONDER;
+}
+
 /* The rule a message shows now, given everything fed so far. */
 static const char *current_message_rule(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_message_t *message)
 {
+  /* Told once, on the responder's MR2: its retransmissions are the evidence. */
+  if ((strcmp(message->name, "MR2") == 0 || strcmp(message->name, "MI3") == 0) && mi3_ignored(tunnel))
+    return strcmp(message->name, "MR2") == 0 ? "ikev1_mi3_ignored" : NULL;
   if (message->is_request && !message->answer_frame)
     return classify_unanswered_request(tunnel, message);
   return classify_waiting_responder(tunnel, message);
@@ -214,6 +240,16 @@ void engine_set_message_params(const ipsecdiag_engine_t *engine, const ipsecdiag
   finding_set(finding, "idle", "%.1f", engine->last_time - message->last_time);
 }
 
+static void set_version_fallback_params(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *ignored,
+                                        ipsecdiag_finding_t *finding)
+{
+  const ipsecdiag_tunnel_t *working = engine_tunnel_get(engine, ignored->other_version_answered);
+  finding_set(finding, "version", "IKEv%u", ignored->version);
+  finding_set(finding, "other_version", "IKEv%u", working ? working->version : 3u - ignored->version);
+  finding_set(finding, "other_tunnel", "%u", working ? working->id : 0u);
+  finding_set(finding, "other_frame", "%u", working ? working->first_frame : 0u);
+}
+
 static ipsecdiag_finding_t *message_finding(const ipsecdiag_engine_t *engine, const char *rule,
                                             const ipsecdiag_tunnel_t *tunnel,
                                             const ipsecdiag_message_t *message, guint32 frame,
@@ -222,7 +258,15 @@ static ipsecdiag_finding_t *message_finding(const ipsecdiag_engine_t *engine, co
   ipsecdiag_finding_t *finding = finding_new(rule, frame, tunnel->id, final);
   finding->message_index = (gint)(message - tunnel->messages);
   engine_set_message_params(engine, tunnel, message, finding);
+  if (strcmp(rule, "ike_version_ignored") == 0)
+    set_version_fallback_params(engine, tunnel, finding);
   const char *next = v1_next_initiator_message(message->name);
+  if (strcmp(rule, "ikev1_mi3_ignored") == 0) {
+    const ipsecdiag_message_t *mi3 = find_by_name(tunnel, "MI3"), *mr2 = find_by_name(tunnel, "MR2");
+    finding_set(finding, "mi3_count", "%u", mi3 ? mi3->sends : 0u);
+    finding_set(finding, "mr2_count", "%u", mr2 ? mr2->sends : 0u);
+    finding_set(finding, "mi3_frame", "%u", mi3 ? mi3->first_frame : 0u);
+  }
   if (strcmp(rule, "natt_4500_blocked_responder") == 0 || strcmp(rule, "responder_retransmits_unanswered") == 0)
     finding_set(finding, "waiting_for", "%s", next ? next : "IKE_AUTH request");
   return finding;
@@ -343,6 +387,23 @@ static ipsecdiag_finding_t *stalled_finding(const ipsecdiag_engine_t *engine, co
   return finding;
 }
 
+void engine_check_version_fallback(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
+                                   ipsecdiag_frame_t *frame)
+{
+  ipsecdiag_tunnel_t *t = engine_tunnel_get(engine, tunnel->supersedes);
+  for (int steps = 0; t && steps < 16; steps++, t = engine_tunnel_get(engine, t->supersedes)) {
+    if (t->version == tunnel->version || t->other_version_answered || t->n_messages == 0)
+      continue;
+    const ipsecdiag_message_t *first = &t->messages[0];
+    if (!engine_message_is_first(first) || first->answer_frame || t->icmp_frame)
+      continue;
+    t->other_version_answered = tunnel->id;
+    ipsecdiag_finding_t *finding = message_finding(engine, "ike_version_ignored", t, first, frame->frame, FALSE);
+    finding->message_index = -1;     /* about the other tunnel's message: not re-checked on this one */
+    engine_attach_finding(engine, frame, finding);
+  }
+}
+
 void engine_check_new_tunnel(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, ipsecdiag_frame_t *frame)
 {
   /* A new IKE SA between the same peers proves the previous stalled one was abandoned. */
@@ -429,6 +490,7 @@ void ipsecdiag_engine_finalize(ipsecdiag_engine_t *engine)
     return;
   detach_final_findings(engine);
   retract_disproved_findings(engine);
+  engine_refresh_proposal_differences(engine);
   GPtrArray *found = g_ptr_array_new();
   for (guint id = 0; id <= engine->tunnels->len; id++) {
     g_ptr_array_set_size(found, 0);

@@ -102,6 +102,8 @@ void engine_check_inferred(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunne
   finding_set(f, "size", "%u", message->encrypted_len);
   finding_set(f, "request_size", "%u", request ? request->encrypted_len : 0);
   finding_set(f, "side", "%s", ipsecdiag_capture_side_name(tunnel->capture_side));
+  finding_set(f, "responder_impl", "%s", tunnel->implementation[1] ? tunnel->implementation[1]
+                                                                   : "implementation not identified");
   if (strcmp(rule, "ikev1_phase2_rejected_inferred") == 0 && request)
     finding_set(f, "pfs_guess", "%s", request->encrypted_len >= QI1_WITH_KE_MIN_ENCRYPTED
                 ? "QI1 is large enough to carry a DH public value: the initiator asks for PFS"

@@ -117,15 +117,19 @@ static void derive_nat(ipsecdiag_tunnel_t *tunnel)
 void engine_check_nat_detection(ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,
                                 const ipsecdiag_packet_t *pkt, ipsecdiag_role_t sender)
 {
+  guint8 sender_bit = sender == IPSECDIAG_ROLE_INITIATOR ? 1 : sender == IPSECDIAG_ROLE_RESPONDER ? 2 : 0;
   for (guint i = 0; i < msg->n_vendor_ids; i++)
-    if (engine_is_natt_vendor_id(msg->vendor_ids[i].data, msg->vendor_ids[i].len))
+    if (engine_is_natt_vendor_id(msg->vendor_ids[i].data, msg->vendor_ids[i].len)) {
       tunnel->natt_offered = TRUE;
+      tunnel->natt_offered_by |= sender_bit;
+    }
   if (sender == IPSECDIAG_ROLE_UNKNOWN)
     return;
   natd_verdict_t v = msg->major_version == 2 ? check_v2(msg, pkt) : check_v1(msg, pkt);
   if (v.src < 0 && v.dst < 0)
     return;
   tunnel->natt_offered = TRUE;
+  tunnel->natt_offered_by |= sender_bit;
   gboolean from_i = sender == IPSECDIAG_ROLE_INITIATOR;
   if (v.src == 0 && pkt->ttl && engine_initial_ttl(pkt->ttl) == pkt->ttl) {
     /* Captured where it was sent: nothing translated it yet, the hash is deliberately wrong. */
@@ -139,4 +143,42 @@ void engine_check_nat_detection(ipsecdiag_tunnel_t *tunnel, const ike_message_t 
     tunnel->natd_results |= from_i ? (v.dst ? IPSECDIAG_NATD_I_DST_OK : IPSECDIAG_NATD_I_DST_BAD)
                                    : (v.dst ? IPSECDIAG_NATD_R_DST_OK : IPSECDIAG_NATD_R_DST_BAD);
   derive_nat(tunnel);
+}
+
+/* Evidence of a NAT that does not rely on NAT-D: IKE daemons send from UDP
+ * 500, so another source port on an IKE message to port 500 was rewritten by
+ * a NAPT between the sender and the capture point. */
+static gboolean port_translated(const ipsecdiag_packet_t *pkt)
+{
+  return pkt->dst.port == 500 && pkt->src.port != 500 && pkt->src.port != 4500 && pkt->src.port != 0;
+}
+
+void engine_check_natt_support(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, ipsecdiag_frame_t *frame,
+                               const ipsecdiag_packet_t *pkt, ipsecdiag_role_t sender, gboolean first_response)
+{
+  if (sender == IPSECDIAG_ROLE_INITIATOR && port_translated(pkt))
+    tunnel->nat_port_translated = TRUE;
+  /* Judged once, on the responder's first answer: both offers are known by then. */
+  if (!first_response || tunnel->natt_missing_noted || tunnel->natt_offered_by == 3)
+    return;
+  gboolean natd_nat = tunnel->nat_initiator == 1 || tunnel->nat_responder == 1;
+  if (!natd_nat && !tunnel->nat_port_translated)
+    return;
+  tunnel->natt_missing_noted = TRUE;
+  ipsecdiag_finding_t *f = finding_new("nat_without_natt", frame->frame, tunnel->id, FALSE);
+  char buf[64];
+  finding_set(f, "initiator", "%s", ipsecdiag_addr_to_str(&tunnel->initiator.addr, buf, sizeof buf));
+  finding_set(f, "responder", "%s", ipsecdiag_addr_to_str(&tunnel->responder.addr, buf, sizeof buf));
+  const char *missing = tunnel->natt_offered_by == 1 ? "the responder"
+                      : tunnel->natt_offered_by == 2 ? "the initiator" : "neither peer";
+  finding_set(f, "missing", "%s", missing);
+  finding_set(f, "without", "%s", tunnel->natt_offered_by == 0 ? "neither peer offers NAT-T"
+                                  : tunnel->natt_offered_by == 1 ? "the responder does not offer NAT-T"
+                                                                 : "the initiator does not offer NAT-T");
+  finding_set(f, "evidence", "%s", natd_nat ? "the initiator's NAT-D hashes do not match the addresses in the capture"
+                                            : "the initiator's IKE source port was rewritten from 500");
+  finding_set(f, "nat", "%s", tunnel->nat_responder == 1 && tunnel->nat_initiator != 1 ? "the responder" : "the initiator");
+  finding_set(f, "responder_impl", "%s", tunnel->implementation[1] ? tunnel->implementation[1] : "unidentified");
+  finding_set(f, "initiator_impl", "%s", tunnel->implementation[0] ? tunnel->implementation[0] : "unidentified");
+  engine_attach_finding(engine, frame, f);
 }

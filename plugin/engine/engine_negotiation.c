@@ -307,6 +307,23 @@ static const suite_t *other_side_offer(const ipsecdiag_engine_t *engine, const i
   return NULL;
 }
 
+#define ONLY_ONE_OFFER "only this initiator's offer is in the capture"
+
+static void set_proposal_differences(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
+                                     ipsecdiag_finding_t *f)
+{
+  const suite_t *mine = first_offer(engine, tunnel->id);
+  const suite_t *theirs = other_side_offer(engine, tunnel);
+  if (mine && theirs) {
+    char *diff = suite_differences(mine, theirs);
+    finding_set(f, "differences", "against the other peer's own offer in this capture, %s",
+                *diff ? diff : "the first proposals are identical: compare the full lists");
+    g_free(diff);
+  } else {
+    finding_set(f, "differences", "%s", ONLY_ONE_OFFER ": compare it with the responder's configuration");
+  }
+}
+
 static void add_notify_finding(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,
                                const ike_notify_t *n, ipsecdiag_frame_t *frame, const ipsecdiag_packet_t *pkt,
                                ipsecdiag_role_t role, const char *rule)
@@ -317,6 +334,9 @@ static void add_notify_finding(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *t
   finding_set(f, "message", "%s", frame->message ? frame->message : ike_exchange_name(msg->exchange_type));
   finding_set(f, "sender", "%s", ipsecdiag_addr_to_str(&pkt->src.addr, buf, sizeof buf));
   finding_set(f, "sender_role", "%s", ipsecdiag_role_name(role));
+  const char *impl = role == IPSECDIAG_ROLE_INITIATOR ? tunnel->implementation[0]
+                   : role == IPSECDIAG_ROLE_RESPONDER ? tunnel->implementation[1] : NULL;
+  finding_set(f, "sender_impl", "%s", impl ? impl : "implementation not identified");
   finding_set(f, "peer", "%s", ipsecdiag_addr_to_str(&pkt->dst.addr, buf, sizeof buf));
   if (strcmp(name, "unknown") == 0)
     finding_set(f, "notify", "%s notify %u", ike_notify_is_error(msg->major_version, n->type) ? "error" : "status",
@@ -340,18 +360,24 @@ static void add_notify_finding(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *t
   }
   if (n->type == IKE_N_NO_PROPOSAL_CHOSEN) {
     finding_set(f, "offered", "%s", tunnel->offered_suites ? tunnel->offered_suites : "(the offer is not in the capture)");
-    const suite_t *mine = first_offer(engine, tunnel->id);
-    const suite_t *theirs = other_side_offer(engine, tunnel);
-    if (mine && theirs) {
-      char *diff = suite_differences(mine, theirs);
-      finding_set(f, "differences", "against the other peer's own offer in this capture, %s",
-                  *diff ? diff : "the first proposals are identical: compare the full lists");
-      g_free(diff);
-    } else {
-      finding_set(f, "differences", "%s", "only this initiator's offer is in the capture: compare it with the responder's configuration");
-    }
+    set_proposal_differences(engine, tunnel, f);
   }
   engine_attach_finding(engine, frame, f);
+}
+
+void engine_refresh_proposal_differences(ipsecdiag_engine_t *engine)
+{
+  /* The other peer's own offer may come later in the capture (it initiates
+   * after being refused): the end of the capture can name the difference. */
+  for (guint id = 1; id <= engine->tunnels->len; id++) {
+    ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, id);
+    for (guint i = 0; i < tunnel->findings->len; i++) {
+      ipsecdiag_finding_t *f = g_ptr_array_index(tunnel->findings, i);
+      const char *diff = ipsecdiag_finding_param(f, "differences");
+      if (strcmp(f->rule_id, "notify_no_proposal_chosen") == 0 && diff && g_str_has_prefix(diff, ONLY_ONE_OFFER))
+        set_proposal_differences(engine, tunnel, f);
+    }
+  }
 }
 
 static void check_notifies(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,

@@ -65,6 +65,11 @@ void engine_check_retransmission(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t 
                                  ipsecdiag_message_t *message, ipsecdiag_frame_t *frame);
 void engine_check_answer(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
                          const ipsecdiag_message_t *request, ipsecdiag_frame_t *frame);
+/* The tunnel's first request was just answered: an earlier IKE SA of the
+ * other IKE version between the same peers that got no answer was ignored
+ * for its version. */
+void engine_check_version_fallback(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
+                                   ipsecdiag_frame_t *frame);
 void engine_check_new_tunnel(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
                              ipsecdiag_frame_t *frame);
 void engine_set_message_params(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
@@ -74,6 +79,10 @@ gboolean engine_message_is_first(const ipsecdiag_message_t *message);
 /* engine_negotiation.c: what the cleartext parts of a new message say. */
 void engine_check_negotiation(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,
                               ipsecdiag_frame_t *frame, const ipsecdiag_packet_t *pkt, ipsecdiag_role_t role);
+
+/* At finalize: NO_PROPOSAL_CHOSEN findings raised before the other peer's own
+ * offer appeared get the differing attributes. */
+void engine_refresh_proposal_differences(ipsecdiag_engine_t *engine);
 
 /* engine_inferred.c: failures read from the size and order of encrypted messages. */
 void engine_check_inferred(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, ipsecdiag_message_t *message,
@@ -85,6 +94,10 @@ const char *engine_inferred_rule(const ipsecdiag_tunnel_t *tunnel, const ipsecdi
 void engine_check_nat_detection(ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,
                                 const ipsecdiag_packet_t *pkt, ipsecdiag_role_t sender);
 gboolean engine_is_natt_vendor_id(const guint8 *data, gsize len);
+/* A NAT between the peers (NAT-D or a rewritten IKE source port) while a peer
+ * does not offer NAT-T: judged on the responder's first answer. */
+void engine_check_natt_support(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, ipsecdiag_frame_t *frame,
+                               const ipsecdiag_packet_t *pkt, ipsecdiag_role_t sender, gboolean first_response);
 
 /* engine_esp_health.c: per-SPI sequence analysis, one-way / missing / stale
  * ESP, NAT-T vs native ESP, NAT keepalives. */

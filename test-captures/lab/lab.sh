@@ -784,6 +784,48 @@ no acceptable proposal, or no matching connection at all on the responder for
 this peer / IKE version (here: the responder is configured for IKEv1 only)."
 }
 
+register version-ignored-ikev2 "IKEv2 silently dropped, IKEv1 between the same peers answered: the responder ignores IKEv2"
+scn_version_ignored_ikev2() {
+	INITIATOR_IKE_VERSION=2
+	RESPONDER_IKE_VERSION=1
+	EXPECT_initiator='>500:34*4 >500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	EXPECT_responder='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	# An IKEv1-only responder (or an IKE-inspecting firewall) that drops IKEv2
+	# without a word: the router drops UDP 500 whose IKE header says version 2.0
+	# (byte 17 of the IKE header = 0x20; u32 reads 4 bytes ending there).
+	hook_router() {
+		rin iptables -A FORWARD -p udp --dport 500 -m u32 --u32 "0>>22&0x3C@22&0xFF=0x20" -j DROP
+	}
+	hook_run() {
+		if initiate net 30; then die "IKEv2 unexpectedly came up"; fi
+		# the engineer falls back to IKEv1 on the initiator
+		sed 's/^\(\t*version = \)2$/\11/' "$WORK/initiator/swanctl.conf" >"$WORK/initiator/swanctl-v1.conf"
+		vici --load-conns --file "$WORK/initiator/swanctl-v1.conf" >>"$WORK/initiator/swanctl-load.out" 2>&1 ||
+			die "could not load the IKEv1 connection"
+		nap 1
+		run_healthy
+	}
+	README_WHAT="The initiator is configured for IKEv2, the responder's only connection for
+IKEv1. To show how an IKEv1-only gateway that silently drops IKEv2 looks on the
+wire (strongSwan itself answers NO_PROPOSAL_CHOSEN, see version-mismatch), the
+router drops every UDP 500 packet whose IKE header carries version 2.0 (iptables
+u32 match on the version byte). The IKEv2 IKE_SA_INIT request is sent 4 times
+(strongSwan backoff 1.0 / 1.8 / 3.2 s) and never answered; the initiator gives up.
+The engineer then switches the initiator to IKEv1 (version = 1, loaded with
+swanctl --load-conns; the recorded swanctl-initiator.conf is the IKEv2 one) and
+initiates again: Main Mode and Quick Mode succeed, ESP flows both ways.
+
+The responder's capture shows only the IKEv1 tunnel: the IKEv2 requests were
+dropped before they reached its link.
+
+Config difference: initiator version = 2 (then 1), responder version = 1.
+
+Expected diagnosis: on the initiator's capture, the responder ignores IKEv2:
+the same peer answers IKEv1 at once, so the path works and the unanswered
+IKE_SA_INIT is a version problem, not a reachability one (shown on the IKEv1
+answer in one pass, on the IKEv2 request in two passes)."
+}
+
 register version-mismatch-v1-to-v2 "initiator IKEv1, responder configured for IKEv2 only: unencrypted NO_PROPOSAL_CHOSEN"
 scn_version_mismatch_v1_to_v2() {
 	INITIATOR_IKE_VERSION=1

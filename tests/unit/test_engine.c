@@ -1040,6 +1040,210 @@ static void test_first_msg_unanswered(void)
   sc_finish(&s);
 }
 
+/* Captured at the responder: MI3 arrives on UDP 4500, the responder keeps
+ * re-sending MR2 and the initiator MI3. From the initiator's side the same
+ * exchange on 4500 stays "4500 blocked"; on UDP 500 it is the PSK. */
+static void test_v1_mi3_ignored(void)
+{
+  sc_t s = sc_new();
+  peers_t p = peers_new(0x3131313131313131ull, 0x4141414141414141ull);
+  peers_responder_side(&p);
+  for (int n = 1; n <= 4; n++)
+    send_msg(&s, n * 0.01, &p, n % 2 == 1, P500, mm(&p, n));
+  GByteArray *mi3 = mm(&p, 5), *mr2 = mm(&p, 4);
+  send_msg(&s, 0.05, &p, FROM_I, P4500, mi3);
+  send_msg(&s, 1.0, &p, FROM_I, P4500, mi3);
+  const ipsecdiag_frame_t *f = send_msg(&s, 2.0, &p, FROM_R, P500, mr2);
+  g_assert_null(finding_on(f, "ikev1_mi3_ignored"));
+  send_msg(&s, 2.8, &p, FROM_I, P4500, mi3);
+  f = send_msg(&s, 4.0, &p, FROM_R, P500, mr2);
+  const ipsecdiag_finding_t *x = finding_on(f, "ikev1_mi3_ignored");
+  g_assert_nonnull(x);
+  assert_param(x, "message", "MR2");
+  assert_param(x, "mr2_count", "3");
+  assert_param(x, "mi3_count", "3");
+  assert_param(x, "mi3_frame", "5");
+  ipsecdiag_engine_finalize(s.engine);
+  g_assert_nonnull(finding_on(fr(&s, 4), "ikev1_mi3_ignored"));
+  g_assert_cmpuint(findings_total(&s, "request_unanswered"), ==, 0);
+  g_assert_cmpuint(findings_total(&s, "natt_4500_blocked"), ==, 0);
+  sc_finish(&s);
+
+  /* The same on the initiator's side: MI3 on 4500 may never have arrived. */
+  s = sc_new();
+  p = peers_new(0x3232323232323232ull, 0x4242424242424242ull);
+  mi3 = mm(&p, 5);                   /* the pool was emptied by sc_finish */
+  mr2 = mm(&p, 4);
+  for (int n = 1; n <= 4; n++)
+    send_msg(&s, n * 0.01, &p, n % 2 == 1, P500, mm(&p, n));
+  send_msg(&s, 0.05, &p, FROM_I, P4500, mi3);
+  send_msg(&s, 1.0, &p, FROM_I, P4500, mi3);
+  send_msg(&s, 2.0, &p, FROM_R, P500, mr2);
+  send_msg(&s, 2.8, &p, FROM_I, P4500, mi3);
+  send_msg(&s, 4.0, &p, FROM_R, P500, mr2);
+  ipsecdiag_engine_finalize(s.engine);
+  g_assert_cmpuint(findings_total(&s, "ikev1_mi3_ignored"), ==, 0);
+  g_assert_cmpuint(findings_total(&s, "natt_4500_blocked"), >=, 1);
+  sc_finish(&s);
+}
+
+/* Each peer initiates once and is refused: the first NO_PROPOSAL_CHOSEN can
+ * only compare with the other offer at the end of the capture. */
+static void test_no_proposal_differences_refreshed(void)
+{
+  sc_t s = sc_new();
+  peers_t a = peers_new(0x0a0a0a0a0a0a0a0aull, 0);
+  send_msg(&s, 0.0, &a, FROM_I, P500, v2_init(&a, FALSE));
+  ike_t m = ike_begin(2, a.spi_i, NULL, IKEV2_EXCH_IKE_SA_INIT, IKEV2_FLAG_RESPONSE, 0);
+  add_notify(&m, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+  const ipsecdiag_frame_t *f = send_msg(&s, 0.1, &a, FROM_R, P500, ike_end(&m));
+  const ipsecdiag_finding_t *first = finding_on(f, "notify_no_proposal_chosen");
+  g_assert_nonnull(first);
+  g_assert_true(g_str_has_prefix(ipsecdiag_finding_param(first, "differences"), "only this initiator's offer"));
+
+  peers_t b = peers_new(0x0b0b0b0b0b0b0b0bull, 0);
+  peers_set_endpoints(&b, "198.51.100.20", "192.0.2.10");
+  send_msg(&s, 2.0, &b, FROM_I, P500, v2_init(&b, FALSE));
+  ike_t n = ike_begin(2, b.spi_i, NULL, IKEV2_EXCH_IKE_SA_INIT, IKEV2_FLAG_RESPONSE, 0);
+  add_notify(&n, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+  f = send_msg(&s, 2.1, &b, FROM_R, P500, ike_end(&n));
+  const ipsecdiag_finding_t *second = finding_on(f, "notify_no_proposal_chosen");
+  g_assert_true(g_str_has_prefix(ipsecdiag_finding_param(second, "differences"), "against the other peer's own offer"));
+
+  ipsecdiag_engine_finalize(s.engine);
+  first = finding_on(fr(&s, 2), "notify_no_proposal_chosen");
+  g_assert_true(g_str_has_prefix(ipsecdiag_finding_param(first, "differences"), "against the other peer's own offer"));
+  sc_finish(&s);
+}
+
+/* NAT between the peers, one of them without NAT-T: IKEv2 from the NAT-D
+ * hashes; IKEv1 from a rewritten IKE source port (no NAT-D without NAT-T). */
+static void test_nat_without_natt(void)
+{
+  sc_t s = sc_new();
+  peers_t p = peers_new(0x2323232323232323ull, 0x4545454545454545ull);
+  peers_nat_initiator(&p);
+  send_msg(&s, 0.0, &p, FROM_I, P500, v2_init(&p, FALSE));
+  ike_t m = ike_begin(2, p.spi_i, p.spi_r, IKEV2_EXCH_IKE_SA_INIT, IKEV2_FLAG_RESPONSE, 0);
+  add_sa(&m);
+  add_ke(&m, 0x22);
+  add_nonce(&m, 0x44);
+  const ipsecdiag_frame_t *f = send_msg(&s, 0.1, &p, FROM_R, P500, ike_end(&m));
+  const ipsecdiag_finding_t *x = finding_on(f, "nat_without_natt");
+  g_assert_nonnull(x);
+  assert_param(x, "missing", "the responder");
+  assert_param(x, "nat", "the initiator");
+  g_assert_cmpuint(tun(&s, 1)->natt_offered_by, ==, 1);
+
+  /* IKEv1: MI1 from a rewritten source port with the NAT-T vendor ID, MR1 without. */
+  peers_t q = peers_new(0x6767676767676767ull, 0x8989898989898989ull);
+  q.i = ep("192.0.2.10", 41234);
+  send_msg(&s, 5.0, &q, FROM_I, P500, mm(&q, 1));
+  ike_t mr1 = ike_begin(1, q.spi_i, q.spi_r, IKEV1_EXCH_MAIN, 0, 0);
+  add_sa(&mr1);
+  f = send_msg(&s, 5.1, &q, FROM_R, P500, ike_end(&mr1));
+  x = finding_on(f, "nat_without_natt");
+  g_assert_nonnull(x);
+  assert_param(x, "missing", "the responder");
+  assert_param(x, "evidence", "the initiator's IKE source port was rewritten from 500");
+
+  /* Both offer NAT-T behind a NAT: the normal case, nothing to say. */
+  peers_t r = peers_new(0x1357135713571357ull, 0x2468246824682468ull);
+  peers_set_endpoints(&r, "203.0.113.7", "203.0.113.8");
+  peers_nat_initiator(&r);
+  send_msg(&s, 9.0, &r, FROM_I, P500, v2_init(&r, FALSE));
+  f = send_msg(&s, 9.1, &r, FROM_R, P500, v2_init(&r, TRUE));
+  g_assert_null(finding_on(f, "nat_without_natt"));
+  g_assert_cmpint(tun(&s, 3)->nat_initiator, ==, 1);
+  sc_finish(&s);
+}
+
+/* An IKEv1-only responder answers IKE_SA_INIT with an IKEv1 Informational
+ * (INVALID_MAJOR_VERSION) that copies the initiator SPI: one IKE SA, the
+ * request answered, the mismatch named. */
+static void test_version_mismatch_answer(void)
+{
+  sc_t s = sc_new();
+  peers_t p = peers_new(0x5151515151515151ull, 0x6161616161616161ull);
+  GByteArray *init = v2_init(&p, FALSE);
+  send_msg(&s, 0.0, &p, FROM_I, P500, init);
+  ike_t m = ike_begin(1, p.spi_i, p.spi_r, IKEV1_EXCH_INFORMATIONAL, 0, 0);
+  add_notify(&m, IKE_N_INVALID_MAJOR_VERSION, NULL, 0);
+  const ipsecdiag_frame_t *f = send_msg(&s, 0.1, &p, FROM_R, P500, ike_end(&m));
+  g_assert_cmpuint(f->tunnel, ==, 1);
+  g_assert_cmpstr(f->message, ==, "IKEv1 answer");
+  g_assert_cmpuint(f->sender_role, ==, IPSECDIAG_ROLE_RESPONDER);
+  const ipsecdiag_finding_t *x = finding_on(f, "ike_version_mismatch");
+  g_assert_nonnull(x);
+  assert_param(x, "request_version", "IKEv2");
+  assert_param(x, "answer_version", "IKEv1");
+  assert_param(x, "notify", "INVALID_MAJOR_VERSION");
+  assert_param(x, "sender", "198.51.100.20");
+  g_assert_cmpuint(ipsecdiag_engine_tunnel_count(s.engine), ==, 1);
+  ipsecdiag_engine_finalize(s.engine);
+  g_assert_cmpuint(findings_total(&s, "first_msg_unanswered"), ==, 0);
+  g_assert_cmpuint(findings_total(&s, "ike_version_mismatch"), ==, 1);
+
+  /* The same SPI in the other version from the initiator's side is a new SA, not an answer. */
+  peers_t q = peers_new(0x7171717171717171ull, 0);
+  send_msg(&s, 10.0, &q, FROM_I, P500, v2_init(&q, FALSE));
+  ike_t mi1 = ike_begin(1, q.spi_i, NULL, IKEV1_EXCH_MAIN, 0, 0);
+  add_sa(&mi1);
+  f = send_msg(&s, 10.5, &q, FROM_I, P500, ike_end(&mi1));
+  g_assert_cmpuint(f->tunnel, ==, 3);
+  g_assert_null(finding_on(f, "ike_version_mismatch"));
+  sc_finish(&s);
+}
+
+/* IKEv2 gets no answer at all, then IKEv1 between the same peers does: the
+ * responder ignores IKEv2. Shown on the IKEv1 answer in one pass; in two, the
+ * IKEv2 request's "unanswered" becomes "version ignored". */
+static void test_version_ignored(void)
+{
+  sc_t s = sc_new();
+  peers_t v2 = peers_new(0x1212121212121212ull, 0);
+  GByteArray *init = v2_init(&v2, FALSE);
+  static const double times[] = {0.0, 1.0, 2.8, 6.0};
+  for (guint n = 0; n < G_N_ELEMENTS(times); n++)
+    send_msg(&s, times[n], &v2, FROM_I, P500, init);
+  g_assert_cmpuint(findings_total(&s, "first_msg_unanswered"), ==, 1);
+
+  peers_t v1 = peers_new(0x3434343434343434ull, 0x5656565656565656ull);
+  send_msg(&s, 20.0, &v1, FROM_I, P500, mm(&v1, 1));
+  const ipsecdiag_frame_t *f = send_msg(&s, 20.1, &v1, FROM_R, P500, mm(&v1, 2));
+  const ipsecdiag_finding_t *x = finding_on(f, "ike_version_ignored");
+  g_assert_nonnull(x);
+  g_assert_false(x->final);
+  g_assert_cmpuint(x->tunnel, ==, 1);
+  assert_param(x, "version", "IKEv2");
+  assert_param(x, "other_version", "IKEv1");
+  assert_param(x, "other_tunnel", "2");
+  assert_param(x, "count", "4");
+  assert_param(x, "message", "IKE_SA_INIT request");
+  g_assert_cmpuint(tun(&s, 1)->other_version_answered, ==, 2);
+
+  ipsecdiag_engine_finalize(s.engine);
+  g_assert_cmpuint(findings_total(&s, "first_msg_unanswered"), ==, 0);
+  x = finding_on(fr(&s, 1), "ike_version_ignored");
+  g_assert_nonnull(x);
+  g_assert_true(x->final);
+  assert_param(x, "other_frame", "5");
+
+  /* The same version answered later is no version problem. */
+  peers_t a = peers_new(0x7878787878787878ull, 0);
+  peers_set_endpoints(&a, "203.0.113.1", "203.0.113.2");
+  for (guint n = 0; n < 3; n++)
+    send_msg(&s, 40.0 + n, &a, FROM_I, P500, v2_init(&a, FALSE));
+  peers_t b = peers_new(0x9a9a9a9a9a9a9a9aull, 0xbcbcbcbcbcbcbcbcull);
+  peers_set_endpoints(&b, "203.0.113.1", "203.0.113.2");
+  send_msg(&s, 50.0, &b, FROM_I, P500, v2_init(&b, FALSE));
+  f = send_msg(&s, 50.1, &b, FROM_R, P500, v2_init(&b, TRUE));
+  g_assert_null(finding_on(f, "ike_version_ignored"));
+  ipsecdiag_engine_finalize(s.engine);
+  g_assert_nonnull(finding_on(fr(&s, 7), "first_msg_unanswered"));
+  sc_finish(&s);
+}
+
 /* One retransmission raises nothing in the first pass; the end of the
  * capture still shows the request was never answered. A single unanswered
  * transmission is no finding at all. */
@@ -2598,6 +2802,11 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/caps/tunnels", test_tunnel_cap);
   g_test_add_func("/engine/caps/esp-sas", test_esp_cap);
   g_test_add_func("/engine/labels", test_labels);
+  g_test_add_func("/engine/version/mismatch-answer", test_version_mismatch_answer);
+  g_test_add_func("/engine/version/ignored", test_version_ignored);
+  g_test_add_func("/engine/nat/without-natt", test_nat_without_natt);
+  g_test_add_func("/engine/v1/mi3-ignored", test_v1_mi3_ignored);
+  g_test_add_func("/engine/negotiation/no-proposal-refreshed", test_no_proposal_differences_refreshed);
 
   int rc = g_test_run();
 
