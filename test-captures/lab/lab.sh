@@ -1193,7 +1193,8 @@ DELETE; notes on who deleted each IKE SA."
 # IKE_AUTH carrying 81 traffic selectors per side (~2.9 kB): larger than the
 # 1500-byte MTU, so the sending host fragments it at the IP layer.
 many_ts() {
-	local base=$1 first=$2 i list=$first
+	local base=$1 i list
+	list=$2
 	for i in $(seq 0 79); do list="$list,$base.$i.0/24"; done
 	printf '%s' "$list"
 }
@@ -1203,6 +1204,15 @@ large_ike_auth() {
 	INITIATOR_REMOTE_TS=$(many_ts 10.200 "$B_NET")
 	RESPONDER_LOCAL_TS=$INITIATOR_REMOTE_TS
 	RESPONDER_REMOTE_TS=$INITIATOR_LOCAL_TS
+	# kernel-libipsec routes each policy with a source address from the local
+	# selector: give each site an address in each of its extra subnets
+	hook_responder_fw() {
+		local i
+		for i in $(seq 0 79); do
+			ain ip addr add "10.100.$i.1/24" dev lan0
+			bin ip addr add "10.200.$i.1/24" dev lan0
+		done
+	}
 }
 
 register fragments-dropped-ikev2 "IKE_AUTH too large for the MTU, IP fragments dropped on the router: retransmitted, never answered"
