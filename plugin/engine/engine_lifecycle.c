@@ -577,16 +577,21 @@ static const ipsecdiag_message_t *last_informational(const ipsecdiag_engine_t *e
           && m->first_time - previous->first_time <= V1_DPD_ANSWER_WINDOW)
         return NULL;
     }
-    const ipsecdiag_message_t *first = m;
-    for (guint k = i; k-- > 0;) {
-      const ipsecdiag_message_t *o = &t->messages[k];
-      if (o->sender_role != m->sender_role || !is_informational(o))
+    /* The burst of Deletes, and what came before it. */
+    guint first = i;
+    while (first > 0) {
+      const ipsecdiag_message_t *o = &t->messages[first - 1];
+      if (o->sender_role != m->sender_role || !is_informational(o)
+          || t->messages[first].first_time - o->first_time > V1_DPD_ANSWER_WINDOW)
         break;
-      first = o;
+      first--;
     }
-    if (m->first_time - first->first_time > V1_DPD_ANSWER_WINDOW)
-      return NULL;
-    return first;
+    if (first > 0) {
+      const ipsecdiag_message_t *before = &t->messages[first - 1];
+      if (before->sender_role == m->sender_role && is_informational(before) && !rekey_before(t, before))
+        return NULL;                    /* an unanswered run spread over time: DPD */
+    }
+    return &t->messages[first];
   }
   return NULL;
 }
@@ -925,7 +930,7 @@ static void evaluate_v1_dpd(const ipsecdiag_engine_t *engine, const ipsecdiag_tu
   guint count = 0;
   for (guint k = t->n_messages; k-- > 0;) {
     const ipsecdiag_message_t *o = &t->messages[k];
-    if (o->sender_role != last->sender_role || !is_informational(o))
+    if (o->sender_role != last->sender_role || !is_informational(o) || rekey_before(t, o))
       break;
     if (known_content(engine, o) == IPSECDIAG_INFO_DELETE_IKE || known_content(engine, o) == IPSECDIAG_INFO_DELETE_CHILD)
       continue;
