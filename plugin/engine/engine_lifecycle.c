@@ -401,14 +401,78 @@ static gboolean nothing_after(const ipsecdiag_tunnel_t *t, const ipsecdiag_messa
   return TRUE;
 }
 
+/* ---------- chains of IKE SAs ---------- */
+
+typedef enum {
+  LINK_NONE = 0,
+  LINK_REKEYED,        /* IKEv2 successor first seen mid-life: the SA was rekeyed */
+  LINK_RENEWED,        /* new SA started while the old one lived on (make-before-break) */
+  LINK_FAILED,         /* the old one ended with unanswered requests */
+  LINK_DELETED,        /* the old one ended with an INFORMATIONAL (Delete), then the new one started */
+  LINK_REPLACED,       /* the old one went quiet, then the new one started */
+} link_kind_t;
+
+static gboolean tunnel_established(const ipsecdiag_tunnel_t *t)
+{
+  return established_message(t) != NULL;
+}
+
+static gboolean ended_unanswered(const ipsecdiag_tunnel_t *t)
+{
+  for (guint i = t->n_messages; i-- > 0;) {
+    const ipsecdiag_message_t *m = &t->messages[i];
+    if (m->is_request && !m->answer_frame && m->sends >= 2)
+      return TRUE;
+    if (m->is_request)
+      return FALSE;
+  }
+  return FALSE;
+}
+
+/* How tunnel `from` led to its successor `to` (same peers). */
+static link_kind_t link_kind(const ipsecdiag_tunnel_t *from, const ipsecdiag_tunnel_t *to)
+{
+  if (!to || to->supersedes != from->id || !tunnel_established(from) || to->version != from->version)
+    return LINK_NONE;
+  if (from->version == 2 && !mode_is_start(to->mode))
+    return LINK_REKEYED;
+  if (!mode_is_start(to->mode))
+    return LINK_NONE;
+  if (from->last_time > to->first_time)
+    return LINK_RENEWED;
+  if (ended_unanswered(from))
+    return LINK_FAILED;
+  const ipsecdiag_message_t *last = from->n_messages ? &from->messages[from->n_messages - 1] : NULL;
+  if (last && is_informational(last))
+    return LINK_DELETED;
+  return LINK_REPLACED;
+}
+
+/* IKEv1: the first Quick Mode of a new ISAKMP SA creates its IPsec SA,
+ * unless that ISAKMP SA renewed an earlier one (whose IPsec SAs it rekeys);
+ * every later Quick Mode replaces one. */
+static gboolean v1_quick_mode_rekeys(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *t,
+                                     const ipsecdiag_message_t *m)
+{
+  if (!mode_is_start(t->mode))
+    return TRUE;
+  for (const ipsecdiag_message_t *o = t->messages; o < m; o++)
+    if (is_child_request(t, o))
+      return TRUE;
+  const ipsecdiag_tunnel_t *previous = engine_tunnel_get(engine, t->supersedes);
+  return previous && link_kind(previous, t) == LINK_RENEWED;
+}
+
 /* The Child SA request this informational follows as the delete of a rekeyed SA. */
-static const ipsecdiag_message_t *rekey_before(const ipsecdiag_tunnel_t *t, const ipsecdiag_message_t *info)
+static const ipsecdiag_message_t *rekey_before(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *t,
+                                               const ipsecdiag_message_t *info)
 {
   const ipsecdiag_message_t *best = NULL;
   for (guint i = 0; i < t->n_messages; i++) {
     const ipsecdiag_message_t *m = &t->messages[i];
     if (is_child_request(t, m) && m->sender_role == info->sender_role && m->first_time <= info->first_time
-        && info->first_time - m->first_time <= REKEY_DELETE_WINDOW)
+        && info->first_time - m->first_time <= REKEY_DELETE_WINDOW
+        && (t->version == 2 || v1_quick_mode_rekeys(engine, t, m)))
       best = m;
   }
   return best;
@@ -484,53 +548,6 @@ void engine_lifecycle_message_params(const ipsecdiag_engine_t *engine, const ips
   g_free(after);
 }
 
-/* ---------- chains of IKE SAs ---------- */
-
-typedef enum {
-  LINK_NONE = 0,
-  LINK_REKEYED,        /* IKEv2 successor first seen mid-life: the SA was rekeyed */
-  LINK_RENEWED,        /* new SA started while the old one lived on (make-before-break) */
-  LINK_FAILED,         /* the old one ended with unanswered requests */
-  LINK_DELETED,        /* the old one ended with an INFORMATIONAL (Delete), then the new one started */
-  LINK_REPLACED,       /* the old one went quiet, then the new one started */
-} link_kind_t;
-
-static gboolean tunnel_established(const ipsecdiag_tunnel_t *t)
-{
-  return established_message(t) != NULL;
-}
-
-static gboolean ended_unanswered(const ipsecdiag_tunnel_t *t)
-{
-  for (guint i = t->n_messages; i-- > 0;) {
-    const ipsecdiag_message_t *m = &t->messages[i];
-    if (m->is_request && !m->answer_frame && m->sends >= 2)
-      return TRUE;
-    if (m->is_request)
-      return FALSE;
-  }
-  return FALSE;
-}
-
-/* How tunnel `from` led to its successor `to` (same peers). */
-static link_kind_t link_kind(const ipsecdiag_tunnel_t *from, const ipsecdiag_tunnel_t *to)
-{
-  if (!to || to->supersedes != from->id || !tunnel_established(from) || to->version != from->version)
-    return LINK_NONE;
-  if (from->version == 2 && !mode_is_start(to->mode))
-    return LINK_REKEYED;
-  if (!mode_is_start(to->mode))
-    return LINK_NONE;
-  if (from->last_time > to->first_time)
-    return LINK_RENEWED;
-  if (ended_unanswered(from))
-    return LINK_FAILED;
-  const ipsecdiag_message_t *last = from->n_messages ? &from->messages[from->n_messages - 1] : NULL;
-  if (last && is_informational(last))
-    return LINK_DELETED;
-  return LINK_REPLACED;
-}
-
 /* ---------- per-tunnel lifecycle summary ---------- */
 
 typedef struct {
@@ -565,7 +582,7 @@ static const ipsecdiag_message_t *last_informational(const ipsecdiag_engine_t *e
       for (guint k = 0; k < i; k++) {
         const ipsecdiag_message_t *o = &t->messages[k];
         if (is_v2_info_request(t, o) && o->sender_role == m->sender_role && o->length == m->length
-            && !rekey_before(t, o))
+            && !rekey_before(engine, t, o))
           return NULL;                  /* same size as earlier checks: another liveness check */
       }
       return m;
@@ -588,7 +605,7 @@ static const ipsecdiag_message_t *last_informational(const ipsecdiag_engine_t *e
     }
     if (first > 0) {
       const ipsecdiag_message_t *before = &t->messages[first - 1];
-      if (before->sender_role == m->sender_role && is_informational(before) && !rekey_before(t, before))
+      if (before->sender_role == m->sender_role && is_informational(before) && !rekey_before(engine, t, before))
         return NULL;                    /* an unanswered run spread over time: DPD */
     }
     return &t->messages[first];
@@ -600,7 +617,7 @@ static const ipsecdiag_message_t *last_informational(const ipsecdiag_engine_t *e
 static const ipsecdiag_message_t *final_delete(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *t)
 {
   const ipsecdiag_message_t *m = last_informational(engine, t);
-  if (m && known_content(engine, m) != IPSECDIAG_INFO_DELETE_IKE && rekey_before(t, m))
+  if (m && known_content(engine, m) != IPSECDIAG_INFO_DELETE_IKE && rekey_before(engine, t, m))
     return NULL;
   return m;
 }
@@ -633,29 +650,27 @@ static void collect_rekeys(const ipsecdiag_engine_t *engine, const ipsecdiag_tun
              && last->length >= child_len + 128)
       ike_rekey = last;
   }
-  gboolean first_child = TRUE;      /* IKEv1: the first Quick Mode creates, later ones rekey */
   for (guint i = 0; i < t->n_messages; i++) {
     const ipsecdiag_message_t *m = &t->messages[i];
     if (is_informational(m) && (m->is_request || (t->version == 1 && m->encrypted_len))
-        && rekey_before(t, m))
+        && rekey_before(engine, t, m))
       (*deletes)++;
     if (!is_child_request(t, m))
       continue;
     gboolean rekey = m == ike_rekey;
     if (!rekey) {
-      gboolean creates = t->version == 1 && first_child && mode_is_start(t->mode);
-      first_child = FALSE;
-      if (creates)
-        continue;
       /* a delete from the same side shortly after: the old Child SA goes */
-      for (guint k = i + 1; k < t->n_messages && !rekey; k++) {
+      gboolean delete_follows = FALSE;
+      for (guint k = i + 1; k < t->n_messages && !delete_follows; k++) {
         const ipsecdiag_message_t *o = &t->messages[k];
+        if (is_child_request(t, o))
+          break;                      /* the delete would belong to that one */
         if (is_informational(o) && o->sender_role == m->sender_role
             && o->first_time - m->first_time <= REKEY_DELETE_WINDOW && (o->is_request || t->version == 1))
-          rekey = TRUE;
+          delete_follows = TRUE;
       }
-      if (!rekey && t->version == 1)
-        rekey = TRUE;                 /* a later Quick Mode replaces an IPsec SA */
+      /* IKEv1 deletes old IPsec SAs when they expire, long after: order tells */
+      rekey = t->version == 1 ? v1_quick_mode_rekeys(engine, t, m) : delete_follows;
       if (!rekey)
         continue;
     }
@@ -681,6 +696,9 @@ static void collect_rekeys(const ipsecdiag_engine_t *engine, const ipsecdiag_tun
     g_array_append_val(events, e);
   }
 }
+
+static const ipsecdiag_message_t *v1_dpd_run(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *t,
+                                             guint *count);
 
 void ipsecdiag_engine_lifecycle(const ipsecdiag_engine_t *engine, guint32 id, ipsecdiag_lifecycle_t *out)
 {
@@ -709,7 +727,7 @@ void ipsecdiag_engine_lifecycle(const ipsecdiag_engine_t *engine, guint32 id, ip
   const ipsecdiag_message_t *del = final_delete(engine, t);
   for (guint i = 0; i < t->n_messages; i++) {
     const ipsecdiag_message_t *m = &t->messages[i];
-    if (is_v2_info_request(t, m) && m->answer_frame && !rekey_before(t, m) && m != del)
+    if (is_v2_info_request(t, m) && m->answer_frame && !rekey_before(engine, t, m) && m != del)
       out->liveness_checks++;
   }
   const ipsecdiag_tunnel_t *next = engine_tunnel_get(engine, t->superseded_by);
@@ -719,13 +737,14 @@ void ipsecdiag_engine_lifecycle(const ipsecdiag_engine_t *engine, guint32 id, ip
     out->deleted_by = del->sender_role;
   }
   double end = -1;
+  guint dpd_count;
   if (link == LINK_REKEYED || link == LINK_RENEWED)
     out->end = link == LINK_REKEYED ? "rekeyed" : "renewed";
   else if (out->ike_rekeys && t->version == 2)
     out->end = "rekeyed";
   else if (del)
     out->end = "deleted";
-  else if (up && ended_unanswered(t))
+  else if (up && (ended_unanswered(t) || v1_dpd_run(engine, t, &dpd_count)))
     out->end = "peer silent";
   else if (up && next && link != LINK_NONE)
     out->end = "replaced";
@@ -758,7 +777,8 @@ static void set_common(ipsecdiag_finding_t *f, const ipsecdiag_tunnel_t *t)
 static gboolean chain_head(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *t)
 {
   const ipsecdiag_tunnel_t *previous = engine_tunnel_get(engine, t->supersedes);
-  return !previous || link_kind(previous, t) != LINK_REKEYED;
+  link_kind_t link = previous ? link_kind(previous, t) : LINK_NONE;
+  return link != LINK_REKEYED && link != LINK_RENEWED;
 }
 
 static char *join_intervals(const double *values, guint n)
@@ -783,8 +803,10 @@ static void evaluate_rekeys(const ipsecdiag_engine_t *engine, const ipsecdiag_tu
   double start = established_message(t)->first_time;
   while (c && chain_len++ < MAX_CHAIN) {
     collect_rekeys(engine, c, events, &deletes);
+    /* IKEv2 rekeys and IKEv1 renewals carry the Child SAs on */
     const ipsecdiag_tunnel_t *next = engine_tunnel_get(engine, c->superseded_by);
-    if (!next || link_kind(c, next) != LINK_REKEYED)
+    link_kind_t link = next ? link_kind(c, next) : LINK_NONE;
+    if (link != LINK_REKEYED && link != LINK_RENEWED)
       break;
     c = next;
   }
@@ -918,27 +940,39 @@ static void evaluate_delete(const ipsecdiag_engine_t *engine, const ipsecdiag_tu
   g_ptr_array_add(out, f);
 }
 
-/* IKEv1: encrypted Informationals from one side with nothing from the peer after them. */
-static void evaluate_v1_dpd(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *t, GPtrArray *out)
+/* IKEv1: the run of encrypted Informationals from one side that ends the SA
+ * with nothing from the peer after them (DPD R-U-THERE without ACK). */
+static const ipsecdiag_message_t *v1_dpd_run(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *t,
+                                             guint *count)
 {
   if (t->version != 1 || !tunnel_established(t) || t->n_messages == 0)
-    return;
+    return NULL;
   const ipsecdiag_message_t *last = &t->messages[t->n_messages - 1];
   if (!is_informational(last) || !last->encrypted_len)
-    return;
+    return NULL;
   const ipsecdiag_message_t *first = last;
-  guint count = 0;
+  *count = 0;
   for (guint k = t->n_messages; k-- > 0;) {
     const ipsecdiag_message_t *o = &t->messages[k];
-    if (o->sender_role != last->sender_role || !is_informational(o) || rekey_before(t, o))
+    if (o->sender_role != last->sender_role || !is_informational(o) || rekey_before(engine, t, o))
       break;
     if (known_content(engine, o) == IPSECDIAG_INFO_DELETE_IKE || known_content(engine, o) == IPSECDIAG_INFO_DELETE_CHILD)
       continue;
     first = o;
-    count++;
+    (*count)++;
   }
-  if (count < 2 || last->first_time - first->first_time <= V1_DPD_ANSWER_WINDOW)
-    return;                             /* a burst of Deletes, not a liveness run */
+  if (*count < 2 || last->first_time - first->first_time <= V1_DPD_ANSWER_WINDOW)
+    return NULL;                        /* a burst of Deletes, not a liveness run */
+  return first;
+}
+
+static void evaluate_v1_dpd(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *t, GPtrArray *out)
+{
+  guint count;
+  const ipsecdiag_message_t *first = v1_dpd_run(engine, t, &count);
+  if (!first)
+    return;
+  const ipsecdiag_message_t *last = &t->messages[t->n_messages - 1];
   ipsecdiag_finding_t *f = finding_new("ikev1_dpd_unanswered", first->first_frame, t->id, TRUE);
   set_common(f, t);
   char by[80], peer[64];
