@@ -254,8 +254,10 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ip_fragment(ipsecdiag_engine_t *e
       d->tunnel = tunnel_of_spi(engine, d->spi_i, d->ike_version);
     else if (d->is_esp)
       d->tunnel = ipsecdiag_engine_esp_tunnel(engine, d->esp_spi, &pkt->dst.addr);
-    /* A record for the head fragment, so findings about the message can be shown on it. */
-    if (!frame && d->is_ike) {
+    /* A record for the head fragment, so findings about the message can be
+     * shown on it; not when it completes the datagram (arriving last): the
+     * reassembled message is fed for this frame next. */
+    if (!frame && d->is_ike && !datagram_complete(d)) {
       frame = engine_frame_new(engine, pkt->frame, IPSECDIAG_FRAME_IKE);
       frame->tunnel = d->tunnel;
       frame->exchange_type = d->exchange;
