@@ -589,7 +589,14 @@ static const ipsecdiag_message_t *last_informational(const ipsecdiag_engine_t *e
       }
       return m;
     }
-    /* IKEv1: answered by the peer right before (a DPD ACK), or a run spread over time (DPD). */
+    /* IKEv1: the peer's answer to a pending request (a rejection notify, see engine_inferred.c) */
+    for (guint k = 0; k < i; k++) {
+      const ipsecdiag_message_t *o = &t->messages[k];
+      if (o->is_request && o->sender_role != m->sender_role && o->answer_frame == m->first_frame
+          && !o->answer_is_response)
+        return NULL;
+    }
+    /* ... answered by the peer right before (a DPD ACK), or a run spread over time (DPD). */
     if (i > 0) {
       const ipsecdiag_message_t *previous = &t->messages[i - 1];
       if (is_informational(previous) && previous->sender_role != m->sender_role

@@ -1057,6 +1057,8 @@ ping_a_for() { bgw ain ping -I "$A_LAN" -c "$1" -i 1 -W 1 "$B_LAN" >"$WORK/ping-
 register rekey-ikev2 "IKEv2 CHILD_SA rekeyed every 10 s and IKE SA every 25 s by the initiator"
 scn_rekey_ikev2() {
 	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 >4500:36 <4500:36 >4500:37 <4500:37 >4500:36 <4500:36 >4500:37 <4500:37 >4500:36 <4500:36 >4500:37 <4500:37 >4500:36 <4500:36 >4500:37 <4500:37 >4500:36 <4500:36 >4500:37 <4500:37 | esp >44 <44'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 >4500:36 <4500:36 >4500:37 <4500:37 >4500:36 <4500:36 >4500:37 <4500:37 >4500:36 <4500:36 >4500:37 <4500:37 >4500:36 <4500:36 >4500:37 <4500:37 >4500:36 <4500:36 >4500:37 <4500:37 | esp >44 <44'
 	# rand_time 0: rekeys exactly at rekey_time. The responder's lifetimes
 	# are long, so the initiator always rekeys first.
 	INITIATOR_EXTRA_CONN_CONF="rekey_time = 25s
@@ -1086,6 +1088,8 @@ IKE SA deleted by the initiator after its rekey. No warning."
 register rekey-ikev1 "IKEv1 Quick Mode rekeyed every 10 s by the initiator, ISAKMP SA re-established at 25 s"
 scn_rekey_ikev1() {
 	IKE_VERSION=1
+	EXPECT_initiator='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32*2 <4500:32 >4500:32 >4500:5 >4500:32 <4500:32 >4500:32 >4500:2 <4500:2 >4500:2 <4500:2 >4500:2 <4500:2 >4500:5*2 >4500:32 <4500:32 >4500:32 >4500:5 >4500:32 <4500:32 >4500:32 | esp >44 <44'
+	EXPECT_responder='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32*2 <4500:32 >4500:32 >4500:5 >4500:32 <4500:32 >4500:32 >4500:2 <4500:2 >4500:2 <4500:2 >4500:2 <4500:2 >4500:5*2 >4500:32 <4500:32 >4500:32 >4500:5 >4500:32 <4500:32 >4500:32 | esp >44 <44'
 	INITIATOR_EXTRA_CONN_CONF="rekey_time = 25s
 over_time = 5s
 rand_time = 0s"
@@ -1100,18 +1104,43 @@ rand_time = 0s"
 (IPsec SA) rekey_time = 10s, ISAKMP SA rekey_time = 25s, rand_time = 0; the
 responder keeps 10 minutes. After Main Mode, Quick Mode and pings both ways,
 site A pings site B once a second for about 38 s. Every 10 s the initiator runs a
-new Quick Mode (new message ID, same ISAKMP SA) and then sends an encrypted
-Informational (DELETE of the old IPsec SA). At about 25 s it re-establishes
-phase 1: a new Main Mode (new cookies) between the same peers while the old ISAKMP
-SA still exists, then deletes the old ISAKMP SA with an encrypted Informational.
+new Quick Mode (new message ID, same ISAKMP SA); the old IPsec SA is deleted with
+an encrypted Informational about 5 s later, when it expires (life_time 15s).
+At about 25 s it re-establishes phase 1: a new Main Mode (new cookies, on UDP 4500)
+between the same peers while the old ISAKMP SA still exists, then deletes the old
+ISAKMP SA with an encrypted Informational; the Quick Mode rekeys go on under the
+new ISAKMP SA (at about 30 and 40 s).
 
 Expected diagnosis: healthy; notes on the Quick Mode rekeys (~10 s intervals,
 started by the initiator), the phase 1 renewal and the deletes. No warning."
 }
 
+register rekey-collision-ikev2 "IKEv2, both peers rekey the CHILD_SA at the same moment (equal lifetimes, no jitter)"
+scn_rekey_collision_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 <4500:36 >4500:36 <4500:36 >4500:36 >4500:37 <4500:37*2 >4500:37 | esp >19 <19'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 <4500:36 >4500:36 <4500:36 >4500:36 >4500:37 <4500:37*2 >4500:37 | esp >19 <19'
+	EXTRA_CHILD_CONF="rekey_time = 10s
+life_time = 15s
+rand_time = 0s"
+	hook_run() { run_healthy; ping_a_for 13; }
+	TAIL=1
+	README_WHAT="A healthy IKEv2 tunnel whose CHILD_SA has the same short lifetime on both peers
+(rekey_time = 10s, life_time = 15s) and no randomisation (rand_time = 0). About
+10 s after IKE_AUTH both peers start a CREATE_CHILD_SA exchange to rekey the same
+CHILD_SA within milliseconds of each other: a rekey collision (RFC 7296 section
+2.8.1). Both exchanges complete, the redundant SA is deleted (INFORMATIONAL
+exchanges), and ESP keeps flowing (site A pings site B once a second).
+
+Expected diagnosis: healthy; a note on the rekey collision (equal lifetimes without
+jitter) and on the Child SA rekeys."
+}
+
 register dpd-dead-peer-ikev2 "IKEv2 tunnel up, then the router drops everything: DPD unanswered, SA torn down, re-initiated"
 scn_dpd_dead_peer_ikev2() {
 	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 >4500:37*4 >500:34*4 | esp >6 <6'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 <4500:37*4 | esp >6 <6'
 	EXTRA_CONN_CONF="		dpd_delay = 3s"
 	INITIATOR_EXTRA_CHILD_CONF="dpd_action = restart"
 	hook_run() {
@@ -1138,6 +1167,8 @@ packet from the peer, first check, give-up); the new IKE_SA_INIT is unanswered t
 register dpd-dead-peer-ikev1 "IKEv1 tunnel up, then the router drops everything: DPD R-U-THERE unanswered, SA torn down"
 scn_dpd_dead_peer_ikev1() {
 	IKE_VERSION=1
+	EXPECT_initiator='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 >4500:5*3 >500:2*4 | esp >6 <6'
+	EXPECT_responder='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 <4500:5*3 | esp >6 <6'
 	EXTRA_CONN_CONF="		dpd_delay = 3s
 		dpd_timeout = 12s"
 	INITIATOR_EXTRA_CHILD_CONF="dpd_action = restart"
@@ -1164,6 +1195,8 @@ broken, with timings."
 register flapping-ikev2 "IKEv2 tunnel deleted and re-created 4 times in a row (from both sides)"
 scn_flapping_ikev2() {
 	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 >4500:37 <4500:37 >500:34 <500:34 >4500:35 <4500:35 <4500:37 >4500:37 >500:34 <500:34 >4500:35 <4500:35 >4500:37 <4500:37 >500:34 <500:34 >4500:35 <4500:35 <4500:37 >4500:37 >500:34 <500:34 >4500:35 <4500:35 | esp >8 <8'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 >4500:37 <4500:37 >500:34 <500:34 >4500:35 <4500:35 <4500:37 >4500:37 >500:34 <500:34 >4500:35 <4500:35 >4500:37 <4500:37 >500:34 <500:34 >4500:35 <4500:35 <4500:37 >4500:37 >500:34 <500:34 >4500:35 <4500:35 | esp >8 <8'
 	hook_run() {
 		local round
 		for round in 1 2 3 4; do
@@ -1190,45 +1223,44 @@ Expected diagnosis: flapping: the IKE SA between the same two peers is re-create
 DELETE; notes on who deleted each IKE SA."
 }
 
-# IKE_AUTH carrying 81 traffic selectors per side (~2.9 kB): larger than the
-# 1500-byte MTU, so the sending host fragments it at the IP layer.
+# IKE_AUTH carrying 161 traffic selectors from site A (~3 kB): larger than
+# the 1500-byte MTU, so the sending host fragments it at the IP layer. Only
+# one side lists them (the responder accepts 10.0.0.0/8), which keeps the
+# number of policies (local x remote selectors) small.
 many_ts() {
-	local base=$1 i list
-	list=$2
-	for i in $(seq 0 79); do list="$list,$base.$i.0/24"; done
+	local i list
+	list=$A_NET
+	for i in $(seq 0 159); do list="$list,10.100.$i.0/24"; done
 	printf '%s' "$list"
 }
 
 large_ike_auth() {
-	INITIATOR_LOCAL_TS=$(many_ts 10.100 "$A_NET")
-	INITIATOR_REMOTE_TS=$(many_ts 10.200 "$B_NET")
-	RESPONDER_LOCAL_TS=$INITIATOR_REMOTE_TS
-	RESPONDER_REMOTE_TS=$INITIATOR_LOCAL_TS
+	INITIATOR_LOCAL_TS=$(many_ts)
+	RESPONDER_REMOTE_TS=10.0.0.0/8
 	# kernel-libipsec routes each policy with a source address from the local
-	# selector: give each site an address in each of its extra subnets
+	# selector: give site A an address in each of its extra subnets
 	hook_responder_fw() {
 		local i
-		for i in $(seq 0 79); do
-			ain ip addr add "10.100.$i.1/24" dev lan0
-			bin ip addr add "10.200.$i.1/24" dev lan0
-		done
+		for i in $(seq 0 159); do ain ip addr add "10.100.$i.1/24" dev lan0; done
 	}
 }
 
 register fragments-dropped-ikev2 "IKE_AUTH too large for the MTU, IP fragments dropped on the router: retransmitted, never answered"
 scn_fragments_dropped_ikev2() {
 	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35*4 | esp >0 <0'
+	EXPECT_responder='>500:34 <500:34 | esp >0 <0'
 	large_ike_auth
 	EXTRA_CONN_CONF="		fragmentation = no"
 	# -f: second and later fragments of a datagram
 	hook_router() { rin iptables -A FORWARD -f -j DROP; }
 	hook_run() { run_initiate; }
-	README_WHAT="IKE_SA_INIT succeeds (small messages). The IKE_AUTH request carries 81 traffic
-selectors per side, about 2.9 kB, more than the 1500-byte MTU; IKE fragmentation
+	README_WHAT="IKE_SA_INIT succeeds (small messages). The IKE_AUTH request carries 161 traffic
+selectors for site A (TSi), about 3 kB, more than the 1500-byte MTU; IKE fragmentation
 (RFC 7383) is disabled (fragmentation = no), so the initiator's kernel splits the
 UDP datagram into IP fragments. The router drops every non-first IP fragment
 (iptables -f), as some firewalls and broken paths do: the initiator side shows
-each IKE_AUTH transmission as 2 or 3 IP fragments, the responder side only the
+each IKE_AUTH transmission as 3 IP fragments, the responder side only the
 first fragment of each, which never reassembles. The request is retransmitted
 (1.0, 1.8, 3.2 s) and never answered; the initiator gives up after about 12 s.
 
@@ -1240,10 +1272,12 @@ problem: enable IKE fragmentation or lower the MTU."
 register ike-fragmentation-ikev2 "same large IKE_AUTH and fragment-dropping router, but RFC 7383 IKE fragmentation on: works"
 scn_ike_fragmentation_ikev2() {
 	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35*3 <4500:35*3 | esp >6 <6'
+	EXPECT_responder='>500:34 <500:34 >4500:35*3 <4500:35*3 | esp >6 <6'
 	large_ike_auth
 	EXTRA_CONN_CONF="		fragmentation = yes"
 	hook_router() { rin iptables -A FORWARD -f -j DROP; }
-	README_WHAT="The same setup as fragments-dropped-ikev2 (IKE_AUTH of about 2.9 kB, the router
+	README_WHAT="The same setup as fragments-dropped-ikev2 (IKE_AUTH of about 3 kB, the router
 drops non-first IP fragments) but with IKE fragmentation enabled on both peers
 (fragmentation = yes; strongSwan's default fragment_size 1280): both announce
 IKEV2_FRAGMENTATION_SUPPORTED in IKE_SA_INIT and the IKE_AUTH messages travel as

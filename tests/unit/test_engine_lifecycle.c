@@ -459,6 +459,21 @@ static void test_v1_quick_mode_rekeys_and_delete(void)
   sc_finish(&s);
 }
 
+/* IKEv1: an Informational that answers QI1 is a rejection notify, not a Delete. */
+static void test_v1_rejection_is_no_delete(void)
+{
+  sc_t s = sc_new();
+  const guint64 i1 = 0x7373737373737373ull, r1 = 0x7474747474747474ull;
+  for (int n = 1; n <= 6; n++)
+    send_free(&s, 0.1 * n, n % 2 == 1, v1_main(i1, r1, n));
+  send_free(&s, 0.7, FROM_I, v1_encrypted(i1, r1, IKEV1_EXCH_QUICK, 1, 0x51, 140));
+  guint32 info = send_free(&s, 0.8, FROM_R, v1_encrypted(i1, r1, IKEV1_EXCH_INFORMATIONAL, 0x99, 0x52, 76))->frame;
+  ipsecdiag_engine_finalize(s.engine);
+  g_assert_nonnull(finding_on(&s, info, "ikev1_phase2_rejected_inferred"));
+  g_assert_cmpuint(findings_total(&s, "ike_sa_deleted"), ==, 0);
+  sc_finish(&s);
+}
+
 /* IKEv1: a new Main Mode while the old ISAKMP SA lives on renews it. */
 static void test_v1_phase1_renewal(void)
 {
@@ -802,6 +817,7 @@ int main(int argc, char **argv)
   g_test_add_func("/lifecycle/ikev2/rekey-collision", test_v2_rekey_collision);
   g_test_add_func("/lifecycle/ikev1/quick-mode-rekeys-and-delete", test_v1_quick_mode_rekeys_and_delete);
   g_test_add_func("/lifecycle/ikev1/phase1-renewal", test_v1_phase1_renewal);
+  g_test_add_func("/lifecycle/ikev1/rejection-is-no-delete", test_v1_rejection_is_no_delete);
   g_test_add_func("/lifecycle/ikev2/liveness-unanswered", test_v2_liveness_unanswered);
   g_test_add_func("/lifecycle/ikev2/liveness-answered", test_v2_liveness_answered);
   g_test_add_func("/lifecycle/ikev1/dpd", test_v1_dpd);
