@@ -578,6 +578,8 @@ static const ipsecdiag_message_t *last_informational(const ipsecdiag_engine_t *e
       return m;
     if (content != IPSECDIAG_INFO_UNKNOWN)
       return NULL;
+    if (i == 0 && !mode_is_start(t->mode))
+      return NULL;                      /* all the capture shows of an SA: a liveness check as likely */
     if (t->version == 2) {
       if (m->sends >= 2 && !m->answer_frame)
         return NULL;                    /* unanswered: the liveness finding covers it */
