@@ -138,6 +138,7 @@ typedef struct {
   double answer_time;
   gboolean answer_is_response;   /* the answer is the matching response */
   guint16 sends_before_answer;
+  guint8 ip_fragments;           /* IP fragments its first transmission came in, 0 not fragmented */
 } ipsecdiag_message_t;
 
 #define IPSECDIAG_NATD_I_SRC_OK 0x01
@@ -201,6 +202,7 @@ typedef struct {
   guint32 invalid_ke_frame;      /* frame of the INVALID_KE_PAYLOAD, 0 none */
   gboolean crypto_checked;       /* the chosen suite was judged once */
   gboolean aggressive_psk_noted;
+  gboolean ike_fragmentation_seen; /* an RFC 7383 SKF payload was seen (noted once) */
 } ipsecdiag_tunnel_t;
 
 typedef struct ipsecdiag_engine ipsecdiag_engine_t;
@@ -254,6 +256,50 @@ const GPtrArray *ipsecdiag_engine_global_findings(const ipsecdiag_engine_t *engi
 
 void ipsecdiag_finding_free(gpointer finding);
 const char *ipsecdiag_finding_param(const ipsecdiag_finding_t *finding, const char *key);
+
+/* IP fragments (IPv4) of IKE or ESP datagrams: one call per fragment, before
+ * the reassembled message (if any) is fed for the same frame. offset is in
+ * bytes, payload the fragment's data after the IP header. Returns the frame
+ * record when the frame carries a first fragment of an IKE message, else NULL
+ * (or the existing record). */
+const ipsecdiag_frame_t *ipsecdiag_engine_feed_ip_fragment(ipsecdiag_engine_t *engine,
+                                                           const ipsecdiag_packet_t *pkt,
+                                                           guint16 ip_id, guint8 protocol,
+                                                           guint32 offset, gboolean more_fragments,
+                                                           const guint8 *payload, gsize len);
+
+/* What an encrypted Informational exchange carried, when decryption knows it.
+ * Without it the engine infers it from order, timing and size. */
+typedef enum {
+  IPSECDIAG_INFO_UNKNOWN = 0,
+  IPSECDIAG_INFO_EMPTY,          /* IKEv2 liveness check */
+  IPSECDIAG_INFO_DPD,            /* IKEv1 R-U-THERE or R-U-THERE-ACK */
+  IPSECDIAG_INFO_DELETE_IKE,     /* Delete of the IKE SA */
+  IPSECDIAG_INFO_DELETE_CHILD,   /* Delete of Child / IPsec SAs */
+  IPSECDIAG_INFO_OTHER,          /* other notifies, configuration */
+} ipsecdiag_informational_t;
+
+/* Tell the engine what the Informational first sent in frame carried. */
+void ipsecdiag_engine_set_informational(ipsecdiag_engine_t *engine, guint32 frame,
+                                        ipsecdiag_informational_t content);
+
+/* A tunnel's life as the capture shows it (for the tunnels table). */
+typedef struct {
+  gboolean established;          /* IKE SA up in the capture (or first seen mid-life) */
+  gboolean established_mid_life; /* first seen after it was established (e.g. a rekeyed successor) */
+  double established_time;       /* absolute time */
+  guint32 established_frame;
+  double capture_start;          /* the first IKE time fed, to make times relative */
+  guint child_rekeys;            /* Child SA rekeys seen in this IKE SA */
+  guint ike_rekeys;              /* this IKE SA rekeyed / renewed (0 or 1) */
+  guint deletes;                 /* Informationals read as Deletes */
+  guint liveness_checks;         /* answered IKEv2 INFORMATIONAL requests that are neither Deletes nor after rekeys */
+  guint8 deleted_by;             /* ipsecdiag_role_t of the final Delete, 0 none */
+  double lifetime;               /* establishment to its end, -1 when still up or unknown */
+  const char *end;               /* "deleted", "rekeyed", "renewed", "peer silent", "replaced", NULL still up */
+} ipsecdiag_lifecycle_t;
+
+void ipsecdiag_engine_lifecycle(const ipsecdiag_engine_t *engine, guint32 id, ipsecdiag_lifecycle_t *out);
 
 /* Labels. */
 const char *ipsecdiag_role_name(guint8 role);                /* "initiator", "responder", "unknown" */

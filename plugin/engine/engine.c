@@ -72,6 +72,7 @@ ipsecdiag_engine_t *ipsecdiag_engine_new(void)
   engine->first_offers = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
   engine->final_findings = g_ptr_array_new();
   engine->finalized_at = G_MAXUINT64;
+  engine->lifecycle = engine_lifecycle_new();
   return engine;
 }
 
@@ -88,6 +89,7 @@ void ipsecdiag_engine_free(ipsecdiag_engine_t *engine)
   g_ptr_array_free(engine->global_findings, TRUE);
   g_hash_table_destroy(engine->first_offers);
   engine_esp_health_free(engine->esp_health);
+  engine_lifecycle_free(engine->lifecycle);
   g_free(engine);
 }
 
@@ -681,5 +683,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
                                             || state == IPSECDIAG_ST_INIT_RESP));
   if (message && message->first_frame == pkt->frame)
     engine_check_inferred(engine, tunnel, message, frame);
+  engine_lifecycle_on_message(engine, tunnel, message && message->first_frame == pkt->frame ? message : NULL,
+                              msg, frame, pkt);
   return frame;
 }

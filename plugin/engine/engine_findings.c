@@ -131,6 +131,9 @@ static gboolean role_sent_after(const ipsecdiag_tunnel_t *tunnel, guint8 role, g
 static const char *classify_unanswered_request(const ipsecdiag_tunnel_t *tunnel,
                                                const ipsecdiag_message_t *message)
 {
+  const char *lifecycle = engine_lifecycle_unanswered_rule(tunnel, message);
+  if (lifecycle)
+    return lifecycle;                /* IP-fragmented, or a liveness check */
   if (engine_message_is_first(message)) {
     if (tunnel->icmp_frame)
       return NULL;                   /* the ICMP error already says why */
@@ -269,6 +272,7 @@ static ipsecdiag_finding_t *message_finding(const ipsecdiag_engine_t *engine, co
   }
   if (strcmp(rule, "natt_4500_blocked_responder") == 0 || strcmp(rule, "responder_retransmits_unanswered") == 0)
     finding_set(finding, "waiting_for", "%s", next ? next : "IKE_AUTH request");
+  engine_lifecycle_message_params(engine, tunnel, message, finding);
   return finding;
 }
 
@@ -377,8 +381,8 @@ static ipsecdiag_finding_t *stalled_finding(const ipsecdiag_engine_t *engine, co
 {
   const char *waiting_for;
   const ipsecdiag_message_t *message = stalled_responder_message(tunnel, &waiting_for);
-  if (!message)
-    return NULL;
+  if (!message || engine_lifecycle_fragments_lost(engine, tunnel))
+    return NULL;                     /* none, or the next message was lost in IP fragments */
   ipsecdiag_finding_t *finding = message_finding(engine, classify_stalled(tunnel, abandoned), tunnel, message,
                                                  frame ? frame : message->first_frame, final);
   finding_set(finding, "waiting_for", "%s", waiting_for);
@@ -444,6 +448,7 @@ void ipsecdiag_engine_evaluate_tunnel(const ipsecdiag_engine_t *engine, guint32 
     g_ptr_array_add(out, finding);
   }
   engine_esp_evaluate_tunnel(engine, tunnel, out);
+  engine_lifecycle_evaluate(engine, tunnel, out);
 }
 
 static void detach_final_findings(ipsecdiag_engine_t *engine)

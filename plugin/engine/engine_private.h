@@ -28,6 +28,8 @@ typedef struct {
   esp_health_sa_t health;        /* engine_esp_health.c */
 } esp_sa_t;
 
+typedef struct engine_lifecycle engine_lifecycle_t;   /* engine_lifecycle.c */
+
 struct ipsecdiag_engine {
   GPtrArray *tunnels;            /* ipsecdiag_tunnel_t*, index id - 1 */
   GHashTable *tunnel_by_spi;     /* guint64* (initiator SPI) -> tunnel id */
@@ -43,6 +45,7 @@ struct ipsecdiag_engine {
   gboolean tunnel_cap_noted, esp_cap_noted;
   ike_message_t scratch;         /* parse result of the message being fed (large) */
   struct engine_esp_health *esp_health;   /* engine_esp_health.c, NULL until ESP or a keepalive */
+  engine_lifecycle_t *lifecycle; /* IP fragments, decrypted Informational content */
 };
 
 /* engine.c */
@@ -118,6 +121,23 @@ void engine_esp_evaluate_tunnel(const ipsecdiag_engine_t *engine, const ipsecdia
 void engine_esp_evaluate_unlinked(const ipsecdiag_engine_t *engine, GPtrArray *out);
 /* The frame record an ESP finding of finalize is shown on, created if needed (NULL: not ESP). */
 ipsecdiag_frame_t *engine_esp_finding_frame(ipsecdiag_engine_t *engine, const ipsecdiag_finding_t *finding);
+
+/* engine_lifecycle.c: fragments, liveness, rekeys, deletes, flapping. */
+engine_lifecycle_t *engine_lifecycle_new(void);
+void engine_lifecycle_free(engine_lifecycle_t *life);
+/* After a new message (message NULL when the tunnel's table is full). */
+void engine_lifecycle_on_message(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
+                                 ipsecdiag_message_t *message, const ike_message_t *msg,
+                                 ipsecdiag_frame_t *frame, const ipsecdiag_packet_t *pkt);
+/* A more specific rule for an unanswered, retransmitted request (NULL none). */
+const char *engine_lifecycle_unanswered_rule(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_message_t *message);
+/* The extra parameters of those rules. */
+void engine_lifecycle_message_params(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
+                                     const ipsecdiag_message_t *message, ipsecdiag_finding_t *finding);
+/* Some IKE message of the tunnel never reassembled: it explains a stalled exchange. */
+gboolean engine_lifecycle_fragments_lost(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel);
+/* End-of-capture findings of the tunnel's life. */
+void engine_lifecycle_evaluate(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel, GPtrArray *out);
 
 /* engine_labels.c */
 guint8 engine_initial_ttl(guint8 ttl);      /* 32, 64, 128 or 255 */

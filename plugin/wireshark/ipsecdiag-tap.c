@@ -22,7 +22,10 @@ enum {
   COL_TUNNEL, COL_INITIATOR, COL_RESPONDER, COL_VERSION, COL_MODE, COL_NATT, COL_PHASE,
   COL_MESSAGES, COL_RETRANSMISSIONS, COL_ESP_I2R, COL_ESP_R2I, COL_ESP_BYTES_I2R, COL_ESP_BYTES_R2I,
   COL_ESP_LOST_I2R, COL_ESP_LOST_R2I, COL_SIDE, COL_SUITE, COL_IMPLEMENTATION,
-  COL_VERDICT, N_COLUMNS
+  COL_VERDICT,
+  /* timeline (engine_lifecycle.c) */
+  COL_ESTABLISHED, COL_REKEYS, COL_DELETES, COL_LIFETIME,
+  N_COLUMNS
 };
 
 static stat_tap_table_item tunnel_columns[N_COLUMNS] = {
@@ -45,6 +48,10 @@ static stat_tap_table_item tunnel_columns[N_COLUMNS] = {
   {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Suite: chosen / offered", "%s"},
   {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Implementation (I / R)", "%s"},
   {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Verdict", "%s"},
+  {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Established at", "%s"},
+  {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Rekeys IKE/Child", "%s"},
+  {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "Deletes", "%7u"},
+  {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Lifetime seen", "%s"},
 };
 
 static const char table_name[] = "IPsec tunnels";
@@ -145,6 +152,35 @@ static char *verdict_text(const ipsecdiag_engine_t *engine, const ipsecdiag_tunn
   return text;
 }
 
+/* When the IKE SA came up (seconds from the first IKE packet), its rekeys,
+ * deletes, and how long it lived until it ended in the capture. */
+static void fill_timeline(stat_tap_table_item_type *items, const ipsecdiag_engine_t *engine,
+                          const ipsecdiag_tunnel_t *tunnel)
+{
+  ipsecdiag_lifecycle_t life;
+  ipsecdiag_engine_lifecycle(engine, tunnel->id, &life);
+  if (!life.established)
+    set_string(items, COL_ESTABLISHED, g_strdup("-"));
+  else if (life.established_mid_life)
+    set_string(items, COL_ESTABLISHED, g_strdup_printf("before %.3f s (seen mid-life)",
+                                                       life.established_time - life.capture_start));
+  else
+    set_string(items, COL_ESTABLISHED, g_strdup_printf("%.3f s", life.established_time - life.capture_start));
+  set_string(items, COL_REKEYS, g_strdup_printf("%u/%u", life.ike_rekeys, life.child_rekeys));
+  set_uint(items, COL_DELETES, life.deletes);
+  char end[64];
+  if (life.end && life.deleted_by && strcmp(life.end, "deleted") == 0)
+    g_snprintf(end, sizeof end, "deleted by the %s", ipsecdiag_role_name(life.deleted_by));
+  else
+    g_strlcpy(end, life.end ? life.end : "", sizeof end);
+  if (life.lifetime >= 0)
+    set_string(items, COL_LIFETIME, g_strdup_printf("%.1f s (%s)", life.lifetime, end));
+  else if (life.end)
+    set_string(items, COL_LIFETIME, g_strdup_printf("? (%s)", end));
+  else
+    set_string(items, COL_LIFETIME, g_strdup(life.established ? "up at capture end" : "-"));
+}
+
 static void fill_row(stat_tap_table *table, const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel)
 {
   stat_tap_table_item_type items[N_COLUMNS];
@@ -177,6 +213,7 @@ static void fill_row(stat_tap_table *table, const ipsecdiag_engine_t *engine, co
       tunnel->implementation[0] ? tunnel->implementation[0] : "?",
       tunnel->implementation[1] ? tunnel->implementation[1] : "?"));
   set_string(items, COL_VERDICT, verdict_text(engine, tunnel));
+  fill_timeline(items, engine, tunnel);
 
   guint row = tunnel->id - 1;
   if (row < table->num_elements)

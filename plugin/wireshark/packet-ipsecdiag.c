@@ -131,6 +131,35 @@ static const guint8 *field_bytes(field_info *fi, gint skip, gint *len)
   return tvb_get_ptr(fi->ds_tvb, start, *len);
 }
 
+/* An IPv4 fragment (outer header): the engine tracks which IKE / ESP
+ * datagrams never reassemble. Read from the header bytes, not ip.* fields. */
+static const ipsecdiag_frame_t *feed_ip_fragment(packet_info *pinfo, proto_tree *tree)
+{
+  field_info *ip = first_field(tree, hf_ip);
+  if (!ip)
+    return NULL;
+  gint available = tvb_captured_length_remaining(ip->ds_tvb, ip->start);
+  if (available < 20)
+    return NULL;
+  const guint8 *hdr = tvb_get_ptr(ip->ds_tvb, ip->start, 20);
+  guint header_len = (hdr[0] & 0x0f) * 4u;
+  guint16 flags_offset = (guint16)(hdr[6] << 8 | hdr[7]);
+  gboolean more = (flags_offset & 0x2000) != 0;
+  guint32 offset = (flags_offset & 0x1fffu) * 8u;
+  guint total_len = (guint)(hdr[2] << 8 | hdr[3]);
+  if ((hdr[0] >> 4) != 4 || (!more && offset == 0) || header_len < 20 || total_len < header_len
+      || (gint)header_len > available)
+    return NULL;
+  gint payload_len = MIN((gint)(total_len - header_len), available - (gint)header_len);
+  const guint8 *payload = payload_len > 0 ? tvb_get_ptr(ip->ds_tvb, ip->start + (gint)header_len, payload_len) : NULL;
+  ipsecdiag_packet_t pkt;
+  packet_meta(pinfo, tree, &pkt);
+  /* pinfo's addresses are the outer header's; ports are unknown for later fragments */
+  pkt.src.port = pkt.dst.port = 0;
+  return ipsecdiag_engine_feed_ip_fragment(engine, &pkt, (guint16)(hdr[4] << 8 | hdr[5]), hdr[9], offset, more,
+                                           payload, payload ? (gsize)payload_len : 0);
+}
+
 /* Feed the frame's IKE, ESP or ICMP data; returns the stored record or NULL. */
 static const ipsecdiag_frame_t *feed_frame(packet_info *pinfo, proto_tree *tree, guint32 *esp_spi,
                                            guint32 *esp_sequence)
@@ -172,6 +201,7 @@ static const ipsecdiag_frame_t *feed_frame(packet_info *pinfo, proto_tree *tree,
     return ipsecdiag_engine_feed_icmp(engine, &pkt, icmp ? 4 : 6, data[0], data[1], data + 8,
                                       (gsize)len - 8);
   }
+  const ipsecdiag_frame_t *fragment = feed_ip_fragment(pinfo, tree);
   if (isakmp) {
     gint len;
     const guint8 *data = field_bytes(isakmp, 0, &len);
@@ -190,7 +220,7 @@ static const ipsecdiag_frame_t *feed_frame(packet_info *pinfo, proto_tree *tree,
     return ipsecdiag_engine_feed_esp(engine, &pkt, *esp_spi, *esp_sequence,
                                      esp_len > 0 ? (guint32)esp_len : 0);
   }
-  return NULL;
+  return fragment;
 }
 
 /* Tree labels are cut at 240 characters; long texts are also given

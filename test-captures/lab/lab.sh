@@ -1192,6 +1192,252 @@ PRF), MODP-1024 (DH group 2, too small), and a note on the short 330 s
 lifetimes (frequent rekeying / reauthentication)."
 }
 
+# ---- tunnel lifecycle: rekeys, liveness, flapping, fragmentation ---------------
+# ping PEER_LAN from site A every second for N seconds (keeps ESP flowing;
+# failures are expected when the scenario breaks the path)
+ping_a_for() { bgw ain ping -I "$A_LAN" -c "$1" -i 1 -W 1 "$B_LAN" >"$WORK/ping-a-long.out" 2>&1 || true; }
+
+register rekey-ikev2 "IKEv2 CHILD_SA rekeyed every 10 s and IKE SA every 25 s by the initiator"
+scn_rekey_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 >4500:36 <4500:36 >4500:37 <4500:37 >4500:36 <4500:36 >4500:37 <4500:37 >4500:36 <4500:36 >4500:37 <4500:37 >4500:36 <4500:36 >4500:37 <4500:37 >4500:36 <4500:36 >4500:37 <4500:37 | esp >44 <44'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 >4500:36 <4500:36 >4500:37 <4500:37 >4500:36 <4500:36 >4500:37 <4500:37 >4500:36 <4500:36 >4500:37 <4500:37 >4500:36 <4500:36 >4500:37 <4500:37 >4500:36 <4500:36 >4500:37 <4500:37 | esp >44 <44'
+	# rand_time 0: rekeys exactly at rekey_time. The responder's lifetimes
+	# are long, so the initiator always rekeys first.
+	INITIATOR_EXTRA_CONN_CONF="rekey_time = 25s
+over_time = 5s
+rand_time = 0s"
+	INITIATOR_EXTRA_CHILD_CONF="rekey_time = 10s
+life_time = 15s
+rand_time = 0s"
+	RESPONDER_EXTRA_CONN_CONF="rekey_time = 10m"
+	RESPONDER_EXTRA_CHILD_CONF="rekey_time = 10m"
+	hook_run() { run_healthy; ping_a_for 38; }
+	TAIL=1
+	README_WHAT="A healthy IKEv2 tunnel with short lifetimes on the initiator only: CHILD_SA
+rekey_time = 10s (life_time 15s), IKE SA rekey_time = 25s, rand_time = 0; the
+responder keeps 10 minutes. After IKE_SA_INIT / IKE_AUTH and pings both ways,
+site A pings site B once a second for about 38 s while the initiator rekeys:
+every 10 s a CREATE_CHILD_SA exchange (new CHILD_SA) followed by an INFORMATIONAL
+exchange (DELETE of the old CHILD_SA), and at 25 s a CREATE_CHILD_SA that rekeys
+the IKE SA itself (new IKE SPIs, so the following exchanges belong to a new IKE
+SA that starts mid-life) followed by an INFORMATIONAL deleting the old IKE SA.
+
+Expected diagnosis: healthy; notes on the rekeys (CHILD_SA every ~10 s and the IKE
+SA at ~25 s, all started by the initiator: it has the shorter lifetime), the old
+IKE SA deleted by the initiator after its rekey. No warning."
+}
+
+register rekey-ikev1 "IKEv1 Quick Mode rekeyed every 10 s by the initiator, ISAKMP SA re-established at 25 s"
+scn_rekey_ikev1() {
+	IKE_VERSION=1
+	EXPECT_initiator='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32*2 <4500:32 >4500:32 >4500:5 >4500:32 <4500:32 >4500:32 >4500:2 <4500:2 >4500:2 <4500:2 >4500:2 <4500:2 >4500:5*2 >4500:32 <4500:32 >4500:32 >4500:5 >4500:32 <4500:32 >4500:32 | esp >44 <44'
+	EXPECT_responder='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32*2 <4500:32 >4500:32 >4500:5 >4500:32 <4500:32 >4500:32 >4500:2 <4500:2 >4500:2 <4500:2 >4500:2 <4500:2 >4500:5*2 >4500:32 <4500:32 >4500:32 >4500:5 >4500:32 <4500:32 >4500:32 | esp >44 <44'
+	INITIATOR_EXTRA_CONN_CONF="rekey_time = 25s
+over_time = 5s
+rand_time = 0s"
+	INITIATOR_EXTRA_CHILD_CONF="rekey_time = 10s
+life_time = 15s
+rand_time = 0s"
+	RESPONDER_EXTRA_CONN_CONF="rekey_time = 10m"
+	RESPONDER_EXTRA_CHILD_CONF="rekey_time = 10m"
+	hook_run() { run_healthy; ping_a_for 38; }
+	TAIL=1
+	README_WHAT="A healthy IKEv1 tunnel with short lifetimes on the initiator only: CHILD_SA
+(IPsec SA) rekey_time = 10s, ISAKMP SA rekey_time = 25s, rand_time = 0; the
+responder keeps 10 minutes. After Main Mode, Quick Mode and pings both ways,
+site A pings site B once a second for about 38 s. Every 10 s the initiator runs a
+new Quick Mode (new message ID, same ISAKMP SA); the old IPsec SA is deleted with
+an encrypted Informational about 5 s later, when it expires (life_time 15s).
+At about 25 s it re-establishes phase 1: a new Main Mode (new cookies, on UDP 4500)
+between the same peers while the old ISAKMP SA still exists, then deletes the old
+ISAKMP SA with an encrypted Informational; the Quick Mode rekeys go on under the
+new ISAKMP SA (at about 30 and 40 s).
+
+Expected diagnosis: healthy; notes on the Quick Mode rekeys (~10 s intervals,
+started by the initiator), the phase 1 renewal and the deletes. No warning."
+}
+
+register rekey-collision-ikev2 "IKEv2, both peers rekey the CHILD_SA at the same moment (equal lifetimes, no jitter)"
+scn_rekey_collision_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 <4500:36 >4500:36 <4500:36 >4500:36 >4500:37 <4500:37*2 >4500:37 | esp >19 <19'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 <4500:36 >4500:36 <4500:36 >4500:36 >4500:37 <4500:37*2 >4500:37 | esp >19 <19'
+	EXTRA_CHILD_CONF="rekey_time = 10s
+life_time = 15s
+rand_time = 0s"
+	hook_run() { run_healthy; ping_a_for 13; }
+	TAIL=1
+	README_WHAT="A healthy IKEv2 tunnel whose CHILD_SA has the same short lifetime on both peers
+(rekey_time = 10s, life_time = 15s) and no randomisation (rand_time = 0). About
+10 s after IKE_AUTH both peers start a CREATE_CHILD_SA exchange to rekey the same
+CHILD_SA within milliseconds of each other: a rekey collision (RFC 7296 section
+2.8.1). Both exchanges complete, the redundant SA is deleted (INFORMATIONAL
+exchanges), and ESP keeps flowing (site A pings site B once a second).
+
+Expected diagnosis: healthy; a note on the rekey collision (equal lifetimes without
+jitter) and on the Child SA rekeys."
+}
+
+register dpd-dead-peer-ikev2 "IKEv2 tunnel up, then the router drops everything: DPD unanswered, SA torn down, re-initiated"
+scn_dpd_dead_peer_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 >4500:37*4 >500:34*4 | esp >6 <6'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 <4500:37*4 | esp >6 <6'
+	EXTRA_CONN_CONF="		dpd_delay = 3s"
+	INITIATOR_EXTRA_CHILD_CONF="dpd_action = restart"
+	hook_run() {
+		run_healthy
+		log "router: dropping all UDP between the peers"
+		rin iptables -I FORWARD -p udp -j DROP
+		nap 21
+	}
+	TAIL=1
+	README_WHAT="A healthy IKEv2 tunnel (IKE_SA_INIT, IKE_AUTH, pings both ways) with dpd_delay = 3s on
+both peers (dpd_action = restart on the initiator). Right after the pings the
+router starts dropping every UDP packet between the peers (path broken; both
+daemons keep running). With no traffic for 3 s, each peer sends a liveness check
+(an empty encrypted INFORMATIONAL request) and retransmits it (1.0, 1.8, 3.2,
+5.8 s backoff); after about 12 s each gives up and deletes the IKE SA locally
+(nothing is sent). The initiator then re-initiates (dpd_action = restart): new
+IKE_SA_INIT requests, also unanswered. The capture ends about 21 s after the drop.
+
+Expected diagnosis: liveness check (DPD) unanswered, retransmitted, then the IKE SA
+is torn down and re-initiated: peer dead or path broken, with timings (last
+packet from the peer, first check, give-up); the new IKE_SA_INIT is unanswered too."
+}
+
+register dpd-dead-peer-ikev1 "IKEv1 tunnel up, then the router drops everything: DPD R-U-THERE unanswered, SA torn down"
+scn_dpd_dead_peer_ikev1() {
+	IKE_VERSION=1
+	EXPECT_initiator='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 >4500:5*3 >500:2*4 | esp >6 <6'
+	EXPECT_responder='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 <4500:5*3 | esp >6 <6'
+	EXTRA_CONN_CONF="		dpd_delay = 3s
+		dpd_timeout = 12s"
+	INITIATOR_EXTRA_CHILD_CONF="dpd_action = restart"
+	hook_run() {
+		run_healthy
+		log "router: dropping all UDP between the peers"
+		rin iptables -I FORWARD -p udp -j DROP
+		nap 22
+	}
+	TAIL=1
+	README_WHAT="A healthy IKEv1 tunnel (Main Mode, Quick Mode, pings both ways) with dpd_delay = 3s
+and dpd_timeout = 12s on both peers (dpd_action = restart on the initiator). Right
+after the pings the router drops every UDP packet between the peers. Each peer
+sends DPD R-U-THERE notifies (encrypted Informational exchanges, each with a new
+message ID and sequence number) every few seconds and never gets an
+R-U-THERE-ACK; after the DPD timeout it deletes the ISAKMP SA locally and the
+initiator re-initiates with a new Main Mode (MI1), unanswered too.
+
+Expected diagnosis: IKEv1 DPD unanswered (encrypted Informationals from one side
+without any answer), then the SA torn down and re-initiated: peer dead or path
+broken, with timings."
+}
+
+register flapping-ikev2 "IKEv2 tunnel deleted and re-created 4 times in a row (from both sides)"
+scn_flapping_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 >4500:37 <4500:37 >500:34 <500:34 >4500:35 <4500:35 <4500:37 >4500:37 >500:34 <500:34 >4500:35 <4500:35 >4500:37 <4500:37 >500:34 <500:34 >4500:35 <4500:35 <4500:37 >4500:37 >500:34 <500:34 >4500:35 <4500:35 | esp >8 <8'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 >4500:37 <4500:37 >500:34 <500:34 >4500:35 <4500:35 <4500:37 >4500:37 >500:34 <500:34 >4500:35 <4500:35 >4500:37 <4500:37 >500:34 <500:34 >4500:35 <4500:35 <4500:37 >4500:37 >500:34 <500:34 >4500:35 <4500:35 | esp >8 <8'
+	hook_run() {
+		local round
+		for round in 1 2 3 4; do
+			initiate net 30 || die "tunnel did not come up (round $round)"
+			bgw ain ping -I "$A_LAN" -c 2 -i 0.5 -W 1 "$B_LAN" >/dev/null 2>&1 || true
+			nap 1
+			if [ $((round % 2)) = 1 ]; then
+				vici --terminate --ike lab --timeout 10 >/dev/null 2>&1 || true
+			else
+				vici_r --terminate --ike lab --timeout 10 >/dev/null 2>&1 || true
+			fi
+			nap 1
+		done
+		initiate net 30 || die "tunnel did not come up (last round)"
+	}
+	README_WHAT="The same IKEv2 tunnel is established, used (2 pings), deleted and re-established
+4 times in about 20 s: after each establishment the IKE SA is terminated
+(swanctl --terminate --ike), alternately by the initiator (rounds 1 and 3) and by
+the responder (rounds 2 and 4), with an INFORMATIONAL DELETE exchange, and the
+initiator brings it up again with a new IKE_SA_INIT. A fifth establishment stays up.
+
+Expected diagnosis: flapping: the IKE SA between the same two peers is re-created
+5 times within a minute (far more often than every 10 minutes), each time after a
+DELETE; notes on who deleted each IKE SA."
+}
+
+# IKE_AUTH carrying 161 traffic selectors from site A (~3 kB): larger than
+# the 1500-byte MTU, so the sending host fragments it at the IP layer. Only
+# one side lists them (the responder accepts 10.0.0.0/8), which keeps the
+# number of policies (local x remote selectors) small.
+many_ts() {
+	local i list
+	list=$A_NET
+	for i in $(seq 0 159); do list="$list,10.100.$i.0/24"; done
+	printf '%s' "$list"
+}
+
+large_ike_auth() {
+	# 161 routes, policies and selectors: keep their per-subnet kernel and
+	# config lines out of the logs (IKE keys are still logged)
+	EXTRA_CHARON_CONF="	filelog {
+		lab {
+			knl = 1
+			cfg = 1
+		}
+	}"
+	INITIATOR_LOCAL_TS=$(many_ts)
+	RESPONDER_REMOTE_TS=10.0.0.0/8
+	# kernel-libipsec routes each policy with a source address from the local
+	# selector: give site A an address in each of its extra subnets
+	hook_responder_fw() {
+		local i
+		for i in $(seq 0 159); do ain ip addr add "10.100.$i.1/24" dev lan0; done
+	}
+}
+
+register fragments-dropped-ikev2 "IKE_AUTH too large for the MTU, IP fragments dropped on the router: retransmitted, never answered"
+scn_fragments_dropped_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35*4 | esp >0 <0'
+	EXPECT_responder='>500:34 <500:34 | esp >0 <0'
+	large_ike_auth
+	EXTRA_CONN_CONF="		fragmentation = no"
+	# -f: second and later fragments of a datagram
+	hook_router() { rin iptables -A FORWARD -f -j DROP; }
+	hook_run() { run_initiate; }
+	README_WHAT="IKE_SA_INIT succeeds (small messages). The IKE_AUTH request carries 161 traffic
+selectors for site A (TSi), about 3 kB, more than the 1500-byte MTU; IKE fragmentation
+(RFC 7383) is disabled (fragmentation = no), so the initiator's kernel splits the
+UDP datagram into IP fragments. The router drops every non-first IP fragment
+(iptables -f), as some firewalls and broken paths do: the initiator side shows
+each IKE_AUTH transmission as 3 IP fragments, the responder side only the
+first fragment of each, which never reassembles. The request is retransmitted
+(1.0, 1.8, 3.2 s) and never answered; the initiator gives up after about 12 s.
+
+Expected diagnosis: the IKE_AUTH request is fragmented at the IP layer and its
+fragments never all arrive, on every retransmission: an MTU / fragment filtering
+problem: enable IKE fragmentation or lower the MTU."
+}
+
+register ike-fragmentation-ikev2 "same large IKE_AUTH and fragment-dropping router, but RFC 7383 IKE fragmentation on: works"
+scn_ike_fragmentation_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35*3 <4500:35*3 | esp >6 <6'
+	EXPECT_responder='>500:34 <500:34 >4500:35*3 <4500:35*3 | esp >6 <6'
+	large_ike_auth
+	EXTRA_CONN_CONF="		fragmentation = yes"
+	hook_router() { rin iptables -A FORWARD -f -j DROP; }
+	README_WHAT="The same setup as fragments-dropped-ikev2 (IKE_AUTH of about 3 kB, the router
+drops non-first IP fragments) but with IKE fragmentation enabled on both peers
+(fragmentation = yes; strongSwan's default fragment_size 1280): both announce
+IKEV2_FRAGMENTATION_SUPPORTED in IKE_SA_INIT and the IKE_AUTH messages travel as
+several IKE messages carrying Encrypted Fragment (SKF, payload type 53) payloads,
+each small enough to avoid IP fragmentation. The tunnel comes up; pings both ways.
+
+Expected diagnosis: healthy; a note that IKEv2 fragmentation (RFC 7383) is in use."
+}
+
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------

@@ -1481,7 +1481,8 @@ static void test_natt_working_later_unanswered(void)
   send_msg(&s, 201.0, &p, FROM_I, P4500, dpd);
   f = send_msg(&s, 203.0, &p, FROM_I, P4500, dpd);
   g_assert_null(finding_on(f, "natt_4500_blocked"));
-  x = finding_on(f, "request_unanswered");
+  /* an unanswered INFORMATIONAL request is a liveness failure (engine_lifecycle.c) */
+  x = finding_on(f, "liveness_check_unanswered");
   g_assert_nonnull(x);
   assert_param(x, "message", "INFORMATIONAL request");
 
