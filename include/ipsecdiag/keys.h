@@ -18,7 +18,7 @@
 
 G_BEGIN_DECLS
 
-#define IPSECDIAG_KEY_MAX 512      /* bytes: the largest secret accepted (a MODP-8192 DH secret is 1024 hex digits) */
+#define IPSECDIAG_KEY_MAX 1024     /* bytes: the largest secret accepted (a MODP-8192 DH secret: 2048 hex digits) */
 #define IPSECDIAG_KEYS_MAX_ENTRIES 4096   /* entries per store; later lines are reported and skipped */
 #define IPSECDIAG_KEYS_MAX_LINE 8192      /* characters per line */
 #define IPSECDIAG_KEYS_MAX_FILE (4 * 1024 * 1024) /* bytes per file */

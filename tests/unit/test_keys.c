@@ -622,12 +622,12 @@ test_errors_values(void)
   g_ptr_array_free(errors, TRUE);
   ipsecdiag_keys_free(keys);
   g_string_append(line, "ab");
-  assert_one_error(line->str, NAME ":1: psk: longer than 512 bytes (put a text PSK in double quotes)");
+  assert_one_error(line->str, NAME ":1: psk: longer than 1024 bytes (put a text PSK in double quotes)");
   g_string_assign(line, "psk \"");
   for (guint i = 0; i <= IPSECDIAG_KEY_MAX; i++)
     g_string_append_c(line, 'x');
   g_string_append_c(line, '"');
-  assert_one_error(line->str, NAME ":1: psk longer than 512 bytes");
+  assert_one_error(line->str, NAME ":1: psk longer than 1024 bytes");
   g_string_free(line, TRUE);
 
   GString *many = g_string_new("psk");
@@ -799,7 +799,7 @@ test_mask(void)
   /* the largest secret still fits the documented 40 bytes */
   guint8 big[IPSECDIAG_KEY_MAX] = { 0 };
   g_assert_cmpstr(ipsecdiag_secret_mask(big, sizeof(big), buf, sizeof(buf)), ==,
-                  "00\xe2\x80\xa6" "00 (512 bytes)");
+                  "00\xe2\x80\xa6" "00 (1024 bytes)");
   /* a small buffer truncates, never overflows */
   char tiny[4];
   ipsecdiag_secret_mask(key, sizeof(key), tiny, sizeof(tiny));
