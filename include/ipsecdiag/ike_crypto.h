@@ -154,9 +154,11 @@ enum {
   IKE2_INTEG_HMAC_MD5_128 = 6, IKE2_INTEG_HMAC_SHA1_160 = 7,
   IKE2_INTEG_HMAC_SHA2_256_128 = 12, IKE2_INTEG_HMAC_SHA2_384_192 = 13,
   IKE2_INTEG_HMAC_SHA2_512_256 = 14,
-  /* Not an IANA value: an ICV of 12 bytes that is not checked (Wireshark's
-   * "ANY 96-bits of Authentication [No Checking]"). */
-  IKE2_INTEG_ANY_96_UNCHECKED = 0xff01,
+  /* Not IANA values (the same as keys.h): an ICV of suite.unchecked_icv_len
+   * bytes (12 when 0) that is not checked (Wireshark's "ANY 96-bits of
+   * Authentication [No Checking]"), and the pre-RFC 4868 SHA-256 cut to 96 bits. */
+  IKE2_INTEG_UNCHECKED = 0xff00,
+  IKE2_INTEG_HMAC_SHA2_256_96 = 0xff01,
 };
 
 typedef struct {
@@ -164,6 +166,7 @@ typedef struct {
   guint16 key_bits;               /* AES: 128/192/256; 3DES: 192 */
   guint16 integ;                  /* IKE2_INTEG_* (unused with AEAD ciphers) */
   guint16 prf;                    /* PRF transform ID (for SKEYSEED, prf+ and AUTH) */
+  guint16 unchecked_icv_len;      /* with IKE2_INTEG_UNCHECKED: ICV bytes (0 = 12) */
 } ike2_suite_t;
 
 gboolean ike2_encr_is_aead(guint16 encr);
@@ -210,7 +213,7 @@ const char *ike2_decrypt_status_name(ike2_decrypt_status_t status);
  * message length as in the header; data must hold it). from_initiator picks
  * SK_ei/SK_ai or SK_er/SK_ar. On success *plain is the inner payload chain
  * (padding removed, newly allocated, free with g_free) and *first_payload the
- * SK payload's next-payload field. With IKE2_INTEG_ANY_96_UNCHECKED the ICV
+ * SK payload's next-payload field. With IKE2_INTEG_UNCHECKED the ICV
  * is skipped. */
 ike2_decrypt_status_t ike2_decrypt(const ike2_keys_t *keys, gboolean from_initiator,
                                    const guint8 *data, gsize len,

@@ -40,6 +40,11 @@ struct ipsecdiag_engine {
   double last_time;              /* newest time fed */
   gboolean tunnel_cap_noted, esp_cap_noted;
   ike_message_t scratch;         /* parse result of the message being fed (large) */
+  /* Decryption (engine_decrypt.c). */
+  const ipsecdiag_keys_t *keys;  /* not owned, NULL none */
+  GHashTable *decrypt_sas;       /* tunnel id -> engine_decrypt_state_t* */
+  ike_message_t *decrypt_scratch; /* parse of a decrypted message (allocated on first use) */
+  gboolean decrypt_cap_noted;
 };
 
 /* engine.c */
@@ -82,6 +87,13 @@ const char *engine_inferred_rule(const ipsecdiag_tunnel_t *tunnel, const ipsecdi
 void engine_check_nat_detection(ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,
                                 const ipsecdiag_packet_t *pkt, ipsecdiag_role_t sender);
 gboolean engine_is_natt_vendor_id(const guint8 *data, gsize len);
+
+/* engine_decrypt.c: decrypt with supplied keys, verify PSKs, read what the
+ * encrypted messages say. Called for every new (not retransmitted) IKE message. */
+void engine_decrypt_message(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, ipsecdiag_message_t *message,
+                            ipsecdiag_frame_t *frame, const ipsecdiag_packet_t *pkt, ipsecdiag_role_t role,
+                            const guint8 *data, gsize len, const ike_message_t *msg);
+void engine_decrypt_free(ipsecdiag_engine_t *engine);
 
 /* engine_labels.c */
 guint8 engine_initial_ttl(guint8 ttl);      /* 32, 64, 128 or 255 */

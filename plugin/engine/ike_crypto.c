@@ -507,7 +507,8 @@ static gsize integ_icv_len(guint16 integ)
   case IKE2_INTEG_HMAC_SHA2_256_128: return 16;
   case IKE2_INTEG_HMAC_SHA2_384_192: return 24;
   case IKE2_INTEG_HMAC_SHA2_512_256: return 32;
-  case IKE2_INTEG_ANY_96_UNCHECKED: return 12;
+  case IKE2_INTEG_HMAC_SHA2_256_96: return 12;
+  case IKE2_INTEG_UNCHECKED: return 12;
   default: return 0;
   }
 }
@@ -517,7 +518,7 @@ static ike_hash_t integ_hash(guint16 integ)
   switch (integ) {
   case IKE2_INTEG_HMAC_MD5_96: case IKE2_INTEG_HMAC_MD5_128: return IKE_HASH_MD5;
   case IKE2_INTEG_HMAC_SHA1_96: case IKE2_INTEG_HMAC_SHA1_160: return IKE_HASH_SHA1;
-  case IKE2_INTEG_HMAC_SHA2_256_128: return IKE_HASH_SHA256;
+  case IKE2_INTEG_HMAC_SHA2_256_128: case IKE2_INTEG_HMAC_SHA2_256_96: return IKE_HASH_SHA256;
   case IKE2_INTEG_HMAC_SHA2_384_192: return IKE_HASH_SHA384;
   case IKE2_INTEG_HMAC_SHA2_512_256: return IKE_HASH_SHA512;
   default: return IKE_HASH_NONE;
@@ -530,7 +531,10 @@ gsize ike2_icv_len(const ike2_suite_t *suite)
   case IKE2_ENCR_AES_CCM_8: case IKE2_ENCR_AES_GCM_8: return 8;
   case IKE2_ENCR_AES_CCM_12: case IKE2_ENCR_AES_GCM_12: return 12;
   case IKE2_ENCR_AES_CCM_16: case IKE2_ENCR_AES_GCM_16: case IKE2_ENCR_CHACHA20_POLY1305: return 16;
-  default: return integ_icv_len(suite->integ);
+  default:
+    if (suite->integ == IKE2_INTEG_UNCHECKED && suite->unchecked_icv_len)
+      return suite->unchecked_icv_len;
+    return integ_icv_len(suite->integ);
   }
 }
 
@@ -538,7 +542,7 @@ gsize ike2_integ_key_len(const ike2_suite_t *suite)
 {
   if (ike2_encr_is_aead(suite->encr))
     return 0;
-  if (suite->integ == IKE2_INTEG_ANY_96_UNCHECKED)
+  if (suite->integ == IKE2_INTEG_UNCHECKED)
     return 0;
   return ike_hash_len(integ_hash(suite->integ));
 }
@@ -572,7 +576,8 @@ static const char *integ_name(guint16 integ)
   case IKE2_INTEG_HMAC_SHA2_256_128: return "HMAC-SHA2-256-128";
   case IKE2_INTEG_HMAC_SHA2_384_192: return "HMAC-SHA2-384-192";
   case IKE2_INTEG_HMAC_SHA2_512_256: return "HMAC-SHA2-512-256";
-  case IKE2_INTEG_ANY_96_UNCHECKED: return "96-bit ICV (not checked)";
+  case IKE2_INTEG_HMAC_SHA2_256_96: return "HMAC-SHA2-256-96";
+  case IKE2_INTEG_UNCHECKED: return "ICV not checked";
   default: return "unsupported integrity";
   }
 }
@@ -771,7 +776,7 @@ ike2_decrypt_status_t ike2_decrypt(const ike2_keys_t *keys, gboolean from_initia
   ike_crypto_init();
 
   /* Integrity first (encrypt-then-MAC): over the message up to the ICV. */
-  if (!aead && suite->integ != IKE2_INTEG_NONE && suite->integ != IKE2_INTEG_ANY_96_UNCHECKED) {
+  if (!aead && suite->integ != IKE2_INTEG_NONE && suite->integ != IKE2_INTEG_UNCHECKED) {
     guint8 mac[IKE_CRYPTO_MAX_HASH];
     ike_chunk_t whole = {data, len - icv_len};
     if (!ike_prf(integ_hash(suite->integ), ak, keys->integ_len, &whole, 1, mac))

@@ -51,7 +51,7 @@ struct ike_decrypt_sa {
   buf_t dh;
   buf_t skeyid, skeyid_d, skeyid_a, skeyid_e, enc_key;
   buf_t sk_d, sk_ai, sk_ar, sk_ei, sk_er, sk_pi, sk_pr;
-  guint16 encr_id, encr_key_bits, integ_id;
+  guint16 encr_id, encr_key_bits, integ_id, integ_icv_len;
   guint n_psks;
   psk_t psks[IKE_DECRYPT_MAX_PSKS];
   /* Seen in the clear. */
@@ -155,6 +155,7 @@ void ike_decrypt_sa_set_keys(ike_decrypt_sa_t *sa, const ipsecdiag_ike1_keys_t *
     sa->encr_id = ike2->encr_id;
     sa->encr_key_bits = ike2->encr_key_bits;
     sa->integ_id = ike2->integ_id;
+    sa->integ_icv_len = ike2->integ_icv_len;
   }
   for (guint i = 0; i < n_psks && sa->n_psks < IKE_DECRYPT_MAX_PSKS; i++) {
     if (!psks[i] || !psks[i]->psk.len || !psks[i]->psk.data || psks[i]->psk.len > IPSECDIAG_KEY_MAX)
@@ -523,6 +524,8 @@ static void v2_build_keys(ike_decrypt_sa_t *sa)
     if (suite.encr == IKE2_ENCR_3DES)
       suite.key_bits = 192;
     suite.integ = sa->integ_id;
+    if (suite.integ == IKE2_INTEG_UNCHECKED)
+      suite.unchecked_icv_len = sa->integ_icv_len;
   }
   ike2_suite_describe(&suite, sa->suite_desc, sizeof sa->suite_desc);
   if (sa->sk_ei.len && sa->sk_er.len) {
@@ -660,7 +663,7 @@ static void v2_feed(ike_decrypt_sa_t *sa, const guint8 *data, gsize len, const i
     return;
   }
   result->status = IKE_DEC_OK;
-  gboolean checked = sa->k2.suite.integ != IKE2_INTEG_ANY_96_UNCHECKED || ike2_encr_is_aead(sa->k2.suite.encr);
+  gboolean checked = sa->k2.suite.integ != IKE2_INTEG_UNCHECKED || ike2_encr_is_aead(sa->k2.suite.encr);
   result->verified = checked;
   result->key_label = "supplied keys";
   g_snprintf(result->detail, sizeof result->detail, "decrypted (%s)%s", sa->suite_desc,
