@@ -13,12 +13,24 @@
 #include <epan/proto.h>
 #include <epan/tap.h>
 #include <epan/to_str.h>
+#include <wsutil/filesystem.h>
 
 #include "ipsecdiag-glue.h"
+#include "ipsecdiag/ike_decrypt.h"
+#include "ipsecdiag/keys.h"
 
 static int proto_ipsecdiag = -1;
 static dissector_handle_t ipsecdiag_handle;
 static gboolean pref_enabled = TRUE;
+static const char *pref_keys_file = "";
+
+/* The keys store of the keys file preference (NULL when none), what was
+ * loaded from which file, and the problems found in it. */
+static ipsecdiag_keys_t *keys_store;
+static char *keys_loaded_path;
+static guint keys_loaded_entries;
+static GPtrArray *keys_errors;
+static dissector_handle_t isakmp_handle;
 
 static int hf_tunnel = -1;
 static int hf_version = -1;
@@ -52,10 +64,19 @@ static int hf_finding_cause = -1;
 static int hf_finding_remedy = -1;
 static int hf_finding_references = -1;
 static int hf_finding_final = -1;
+static int hf_keys_file = -1;
+static int hf_keys_problem = -1;
+static int hf_psk_verdict = -1;
+static int hf_child_sas = -1;
+static int hf_decryption = -1;
+static int hf_decrypted_counts = -1;
+static expert_field ei_keys_problem = EI_INIT;
 
 static gint ett_ipsecdiag = -1;
 static gint ett_finding = -1;
 static gint ett_long_text = -1;
+static gint ett_decrypted = -1;
+static gint ett_keys = -1;
 
 /* Other dissectors' fields this post-dissector reads. */
 static int hf_isakmp = -1;
@@ -264,6 +285,56 @@ static void add_tunnel_fields(proto_tree *tree, tvbuff_t *tvb, const ipsecdiag_t
   for (guint i = 0; i < G_N_ELEMENTS(optional); i++)
     if (optional[i].value)
       proto_item_set_generated(proto_tree_add_string(tree, optional[i].hf, tvb, 0, 0, optional[i].value));
+  if (tunnel->psk_verdict)
+    proto_item_set_generated(proto_tree_add_string(tree, hf_psk_verdict, tvb, 0, 0, tunnel->psk_verdict));
+  if (tunnel->child_sas)
+    proto_item_set_generated(proto_tree_add_string(tree, hf_child_sas, tvb, 0, 0, tunnel->child_sas));
+  if (tunnel->decrypted_messages || tunnel->undecrypted_messages)
+    proto_item_set_generated(proto_tree_add_string_format_value(tree, hf_decrypted_counts, tvb, 0, 0, "",
+        "%u decrypted, %u not", tunnel->decrypted_messages, tunnel->undecrypted_messages));
+}
+
+/* The keys file's state, on the first frame of each tunnel: a broken line
+ * must be seen, not only logged. Secrets never appear here. */
+static void add_keys_file_status(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo)
+{
+  if (!keys_loaded_path)
+    return;
+  proto_item *item = proto_tree_add_string_format_value(tree, hf_keys_file, tvb, 0, 0, keys_loaded_path,
+      "%s (%u entries, %u problems)", keys_loaded_path, keys_loaded_entries, keys_errors ? keys_errors->len : 0);
+  proto_item_set_generated(item);
+  if (!keys_errors || !keys_errors->len)
+    return;
+  proto_tree *sub = proto_item_add_subtree(item, ett_keys);
+  for (guint i = 0; i < keys_errors->len; i++)
+    proto_item_set_generated(proto_tree_add_string(sub, hf_keys_problem, tvb, 0, 0,
+                                                   g_ptr_array_index(keys_errors, i)));
+  expert_add_info_format(pinfo, item, &ei_keys_problem, "Keys file %s: %u lines not loaded, first: %s",
+                         keys_loaded_path, keys_errors->len, (const char *)g_ptr_array_index(keys_errors, 0));
+}
+
+/* The decrypted message as a new data source, dissected by Wireshark's own
+ * IKE dissector under the ipsecdiag subtree. */
+static void add_decrypted(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const ipsecdiag_frame_t *frame)
+{
+  proto_item *status = proto_tree_add_string(tree, hf_decryption, tvb, 0, 0,
+                                             ike_decrypt_status_name((ike_decrypt_status_t)frame->decrypt_status));
+  proto_item_set_generated(status);
+  if (!frame->decrypted || !frame->decrypted_len)
+    return;
+  tvbuff_t *plain = tvb_new_child_real_data(tvb, frame->decrypted, frame->decrypted_len, frame->decrypted_len);
+  add_new_data_source(pinfo, plain, "Decrypted IKE");
+  proto_tree *sub = proto_item_add_subtree(status, ett_decrypted);
+  if (isakmp_handle) {
+    /* Keep the Info column as the outer message set it. */
+    gboolean writable = col_get_writable(pinfo->cinfo, -1);
+    col_set_writable(pinfo->cinfo, -1, FALSE);
+    call_dissector_only(isakmp_handle, plain, pinfo, sub, NULL);
+    col_set_writable(pinfo->cinfo, -1, writable);
+  } else {
+    proto_tree_add_bytes_format(sub, hf_decryption, plain, 0, -1, NULL, "Decrypted IKE message (%u bytes)",
+                                frame->decrypted_len);
+  }
 }
 
 static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const ipsecdiag_frame_t *frame,
@@ -282,6 +353,8 @@ static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const ip
   }
   if (tunnel)
     add_tunnel_fields(sub, tvb, tunnel);
+  if (tunnel && tunnel->first_frame == pinfo->num)
+    add_keys_file_status(sub, tvb, pinfo);
 
   if (frame && frame->kind != IPSECDIAG_FRAME_ESP) {
     if (frame->sender_role)
@@ -310,6 +383,8 @@ static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const ip
                              frame->retransmission_of);
     }
     proto_item_set_generated(proto_tree_add_string(sub, hf_state, tvb, 0, 0, ipsecdiag_state_name(frame->state)));
+    if (frame->decrypt_status)
+      add_decrypted(sub, tvb, pinfo, frame);
   }
   if (esp_spi || (frame && frame->kind == IPSECDIAG_FRAME_ESP)) {
     proto_item_set_generated(proto_tree_add_uint(sub, hf_esp_spi, tvb, 0, 0, esp_spi));
@@ -422,9 +497,47 @@ static int resolve_field(const char *name)
   return id;
 }
 
+/* (Re)loads the keys file named by the preference; problems are logged
+ * with file and line and shown on the first frame of each tunnel. */
+static void load_keys_file(void)
+{
+  const char *path = pref_keys_file && *pref_keys_file ? pref_keys_file : NULL;
+  if (!path && !keys_store)
+    return;
+  if (path && keys_loaded_path && strcmp(path, keys_loaded_path) == 0 && keys_store)
+    return;
+  ipsecdiag_keys_t *old = keys_store;
+  keys_store = NULL;
+  if (keys_errors)
+    g_ptr_array_free(keys_errors, TRUE);
+  keys_errors = NULL;
+  g_free(keys_loaded_path);
+  keys_loaded_path = NULL;
+  keys_loaded_entries = 0;
+  if (path) {
+    keys_store = ipsecdiag_keys_new();
+    keys_errors = g_ptr_array_new_with_free_func(g_free);
+    keys_loaded_entries = ipsecdiag_keys_load_file(keys_store, path, keys_errors);
+    keys_loaded_path = g_strdup(path);
+    for (guint i = 0; i < keys_errors->len; i++)
+      ws_warning("ipsecdiag: keys file %s", (const char *)g_ptr_array_index(keys_errors, i));
+  }
+  if (engine)
+    ipsecdiag_engine_set_keys(engine, keys_store);
+  ipsecdiag_keys_free(old);
+}
+
+static void apply_prefs(void)
+{
+  load_keys_file();
+}
+
 static void ipsecdiag_init(void)
 {
   engine = ipsecdiag_engine_new();
+  load_keys_file();
+  ipsecdiag_engine_set_keys(engine, keys_store);
+  isakmp_handle = find_dissector("isakmp");
   hf_isakmp = resolve_field("isakmp");
   hf_esp_spi_in = resolve_field("esp.spi");
   hf_esp_sequence_in = resolve_field("esp.sequence");
@@ -505,17 +618,40 @@ void proto_register_ipsecdiag(void)
                               NULL, HFILL}},
     {&hf_finding_final, {"Needed the whole capture", "ipsecdiag.finding.final", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
                          "Shown on this earlier frame once the end of the capture made it certain", HFILL}},
+    {&hf_keys_file, {"Keys file", "ipsecdiag.keys_file", FT_STRING, BASE_NONE, NULL, 0x0,
+                     "The keys file of the preference ipsecdiag.keys_file", HFILL}},
+    {&hf_keys_problem, {"Line not loaded", "ipsecdiag.keys_file.problem", FT_STRING, BASE_NONE, NULL, 0x0,
+                        "file:line: what is wrong with it", HFILL}},
+    {&hf_psk_verdict, {"PSK check", "ipsecdiag.psk", FT_STRING, BASE_NONE, NULL, 0x0,
+                       "Which keys-file PSK each side used (from HASH_I/HASH_R, AUTH or decryption)", HFILL}},
+    {&hf_child_sas, {"Child SAs (decrypted)", "ipsecdiag.child_sas", FT_STRING, BASE_NONE, NULL, 0x0,
+                     "Child SAs read from decrypted messages: proposal, PFS, SPI, traffic selectors", HFILL}},
+    {&hf_decryption, {"Decryption", "ipsecdiag.decryption", FT_STRING, BASE_NONE, NULL, 0x0,
+                      "Result of decrypting this message with the keys file", HFILL}},
+    {&hf_decrypted_counts, {"Messages decrypted", "ipsecdiag.decrypted", FT_STRING, BASE_NONE, NULL, 0x0,
+                            NULL, HFILL}},
   };
-  static gint *ett[] = {&ett_ipsecdiag, &ett_finding, &ett_long_text};
+  static gint *ett[] = {&ett_ipsecdiag, &ett_finding, &ett_long_text, &ett_decrypted, &ett_keys};
+  static ei_register_info ei[] = {
+    {&ei_keys_problem, {"ipsecdiag.keys_file.error", PI_MALFORMED, PI_WARN,
+                        "A line of the keys file was not loaded", EXPFILL}},
+  };
 
   proto_ipsecdiag = proto_register_protocol("IPsec diagnosis", "ipsecdiag", "ipsecdiag");
   proto_register_field_array(proto_ipsecdiag, hf, array_length(hf));
   proto_register_subtree_array(ett, array_length(ett));
   ipsecdiag_expert_register(proto_ipsecdiag);
 
-  module_t *module = prefs_register_protocol(proto_ipsecdiag, NULL);
+  expert_module_t *expert = expert_register_protocol(proto_ipsecdiag);
+  expert_register_field_array(expert, ei, array_length(ei));
+
+  module_t *module = prefs_register_protocol(proto_ipsecdiag, apply_prefs);
   prefs_register_bool_preference(module, "enable", "Diagnose IPsec (IKE, ESP) traffic",
                                  "Run the ipsecdiag post-dissector on every frame", &pref_enabled);
+  prefs_register_filename_preference(module, "keys_file", "Keys file (PSKs, DH secrets, IKE keys)",
+      "File with pre-shared keys, DH shared secrets and IKE keys used to decrypt IKE and verify PSKs "
+      "(ipsecdiag keys format, or Wireshark's ikev1/ikev2_decryption_table files). See docs/keys.md.",
+      &pref_keys_file, FALSE);
 
   ipsecdiag_handle = create_dissector_handle(dissect_ipsecdiag, proto_ipsecdiag);
   register_postdissector(ipsecdiag_handle);
