@@ -6,6 +6,7 @@
  * about one IKE SA, algorithm names and secret masking.
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <glib.h>
@@ -769,6 +770,21 @@ test_load_file(void)
   expected = g_strdup_printf("%s: not a regular file of at most %d bytes", dir, IPSECDIAG_KEYS_MAX_FILE);
   assert_errors(errors, expected, NULL);
   g_free(expected);
+
+  /* one byte over the file bound: refused before reading */
+  g_ptr_array_set_size(errors, 0);
+  char *big = g_build_filename(dir, "big.keys", NULL);
+  FILE *stream = fopen(big, "wb");
+  g_assert_nonnull(stream);
+  g_assert_cmpint(fseek(stream, IPSECDIAG_KEYS_MAX_FILE, SEEK_SET), ==, 0);
+  g_assert_cmpint(fputc('\n', stream), !=, EOF);
+  g_assert_cmpint(fclose(stream), ==, 0);
+  g_assert_cmpuint(ipsecdiag_keys_load_file(keys, big, errors), ==, 0);
+  expected = g_strdup_printf("%s: not a regular file of at most %d bytes", big, IPSECDIAG_KEYS_MAX_FILE);
+  assert_errors(errors, expected, NULL);
+  g_free(expected);
+  g_unlink(big);
+  g_free(big);
 
   g_unlink(path);
   g_rmdir(dir);
