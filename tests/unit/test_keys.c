@@ -284,6 +284,41 @@ test_ike2_exact_before_wildcard(void)
   ipsecdiag_keys_free(keys);
 }
 
+/* Algorithms and keys arriving on later lines about the same SA; key
+ * lengths of ciphers given without one; escapes; the GCM without ICV size. */
+static void
+test_merge_fills_in(void)
+{
+  ipsecdiag_keys_t *keys = ipsecdiag_keys_new();
+  GPtrArray *errors = new_errors();
+  const char *text =
+    "ike2 spi_i=0102030405060708 sk_d=01\n"
+    "ike2 spi_i=0102030405060708 encr=aes-ctr integ=sha2_384 sk_ei=" "000102030405060708090a0b0c0d0e0f10111213\n"
+    "dh spi_i=0102030405060708 spi_r=1112131415161718 version=2 77\n"
+    "esp spi=9 encr=\"AES-GCM [RFC4106]\" enc_key=000102030405060708090a0b0c0d0e0f1011121314151617deadbeef\n"
+    "psk \"tab\\there\\nnewline\"\n";
+  g_assert_cmpuint(load_text(keys, text, errors), ==, 5);
+  assert_errors(errors, NULL);
+  g_assert_cmpuint(ipsecdiag_keys_ike2_count(keys), ==, 1);
+  const ipsecdiag_ike2_keys_t *e = ipsecdiag_keys_ike2_nth(keys, 0);
+  g_assert_true(e->has_spi_r);
+  g_assert_cmpuint(e->spi_r[7], ==, 0x18);
+  g_assert_cmpuint(e->encr_id, ==, 13);
+  g_assert_cmpuint(e->encr_key_bits, ==, 128);   /* 20 bytes: key and 4-byte salt */
+  g_assert_cmpuint(e->integ_id, ==, 13);
+  g_assert_cmpuint(e->integ_icv_len, ==, 24);
+  assert_secret_hex(&e->sk_d, "01");
+  assert_secret_hex(&e->dh_secret, "77");
+  g_assert_cmpstr(e->source, ==, NAME ":1");
+  const ipsecdiag_esp_keys_t *esp = ipsecdiag_keys_esp(keys, 0);
+  g_assert_cmpuint(esp->encr_id, ==, 20);
+  g_assert_cmpuint(esp->encr_icv_len, ==, 16);
+  g_assert_cmpuint(esp->encr_key_bits, ==, 192);
+  assert_secret_text(&ipsecdiag_keys_psk(keys, 0)->psk, "tab\there\nnewline");
+  g_ptr_array_free(errors, TRUE);
+  ipsecdiag_keys_free(keys);
+}
+
 static void
 test_merge_conflict(void)
 {
@@ -673,6 +708,12 @@ test_errors_wireshark_rows(void)
                    NAME ":1: esp_sa: source: 'host' is not an IPv4 or IPv6 address");
   assert_one_error("\"IPv4\",\"10.0.0.1\",\"10.0.0.2\",\"0x1\",\"NULL\",\"0xq\",\"NULL\",\"\"",
                    NAME ":1: esp_sa: encryption key: not hex");
+  GString *row = g_string_new("\"IPv4\",\"10.0.0.1\",\"10.0.0.2\",\"0x1\",\"NULL\",\"");
+  for (guint i = 0; i <= IPSECDIAG_KEY_MAX; i++)
+    g_string_append_c(row, 'k');
+  g_string_append(row, "\",\"NULL\",\"\"");
+  assert_one_error(row->str, NAME ":1: esp_sa: encryption key longer than 1024 bytes");
+  g_string_free(row, TRUE);
 }
 
 static void
@@ -708,11 +749,13 @@ test_errors_lines_and_bounds(void)
   data = g_string_new(NULL);
   for (guint i = 0; i <= IPSECDIAG_KEYS_MAX_ENTRIES; i++)
     g_string_append_printf(data, "esp spi=%x encr=null\n", i);
+  g_string_append(data, "0011223344556677,0a\n");   /* a table row past the cap too */
   keys = ipsecdiag_keys_new();
   errors = new_errors();
   g_assert_cmpuint(ipsecdiag_keys_load_data(keys, NAME, data->str, data->len, errors), ==,
                    IPSECDIAG_KEYS_MAX_ENTRIES);
-  assert_errors(errors, NAME ":4097: more than 4096 entries; line skipped", NULL);
+  assert_errors(errors, NAME ":4097: more than 4096 entries; line skipped",
+                NAME ":4098: more than 4096 entries; line skipped", NULL);
   g_assert_cmpuint(ipsecdiag_keys_esp_count(keys), ==, IPSECDIAG_KEYS_MAX_ENTRIES);
   g_string_free(data, TRUE);
   g_ptr_array_free(errors, TRUE);
@@ -846,6 +889,7 @@ main(int argc, char **argv)
   g_test_add_func("/keys/ike2", test_ike2);
   g_test_add_func("/keys/ike2-wildcard-merge", test_ike2_exact_before_wildcard);
   g_test_add_func("/keys/merge-conflict", test_merge_conflict);
+  g_test_add_func("/keys/merge-fills-in", test_merge_fills_in);
   g_test_add_func("/keys/esp", test_esp);
   g_test_add_func("/keys/wireshark/ikev1", test_wireshark_ikev1_table);
   g_test_add_func("/keys/wireshark/ikev2", test_wireshark_ikev2_table);
