@@ -336,6 +336,13 @@ def check_pcap_fallback(converter, tshark, captures, out_dir):
         with open(os.path.join(out_dir, scenario + "-no-natd.keys"), encoding="utf-8") as stream:
             check(("octets" if scenario.endswith("v2") else "HASH_") in stream.read(),
                   "%s: without natd_chunk the SPIs were not taken from the other input" % scenario)
+        # without the <conn|N> IKE SA context on the lines: the same entries
+        no_context = os.path.join(out_dir, scenario + "-no-context.log")
+        with open(log, encoding="utf-8") as src, open(no_context, "w", encoding="utf-8") as dst:
+            dst.writelines(re.sub(r" <[^>]*> ", " ", line, count=1) for line in src)
+        plain = parse_keys_file_from(converter, [no_context], out_dir, scenario + "-no-context")
+        check([e for e in plain if e[0] != "psk"] == [e for e in full if e[0] != "psk"],
+              "%s: a log without IKE SA contexts gives other entries" % scenario)
         stripped = os.path.join(out_dir, scenario + "-stripped.log")
         strip_dumps(log, stripped, "natd_chunk|octets = message.*|HASH_[IR] data")
         result = run([sys.executable, converter, stripped, "-o", os.path.join(out_dir, "s.keys")])
