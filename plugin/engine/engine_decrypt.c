@@ -30,6 +30,8 @@ typedef struct {
   guint16 request_group;
   char *request_proposal;
   char *request_ts_i, *request_ts_r;
+  char *expected_id_r;           /* IKEv2 IDr the initiator asked for */
+  gboolean auth_hint_noted;
 } decrypt_state_t;
 
 static void state_free(gpointer data)
@@ -39,6 +41,7 @@ static void state_free(gpointer data)
   g_free(st->request_proposal);
   g_free(st->request_ts_i);
   g_free(st->request_ts_r);
+  g_free(st->expected_id_r);
   g_free(st);
 }
 
@@ -442,8 +445,9 @@ static void check_child(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, 
   }
 }
 
-static void check_identities(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, const ike_message_t *pm,
-                             ipsecdiag_frame_t *frame, const ipsecdiag_packet_t *pkt, ipsecdiag_role_t role)
+static void check_identities(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, decrypt_state_t *st,
+                             const ike_message_t *pm, ipsecdiag_frame_t *frame, const ipsecdiag_packet_t *pkt,
+                             ipsecdiag_role_t role)
 {
   /* IKEv1 phase 1 (MI3/MR3, AI2) and IKEv2 IKE_AUTH carry identities;
    * Quick Mode IDs are selectors. */
@@ -457,6 +461,8 @@ static void check_identities(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tun
     char **slot = (role == IPSECDIAG_ROLE_INITIATOR) == own ? &tunnel->id_i : &tunnel->id_r;
     if (own && !*slot)
       *slot = g_strdup(id);
+    if (!own && !st->expected_id_r)
+      st->expected_id_r = g_strdup(id);
     ipsecdiag_finding_t *f = new_finding(own ? "identity_decrypted" : "expected_identity_decrypted",
                                          tunnel, frame, pkt, role);
     finding_set(f, "id", "%s", id);
@@ -464,6 +470,26 @@ static void check_identities(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tun
     engine_attach_finding(engine, frame, f);
     g_free(id);
   }
+}
+
+/* IKEv2: the responder refuses an AUTH that is correct for a supplied PSK.
+ * Either it holds another PSK for this peer, or it looked the connection
+ * (and so the PSK) up by another identity. */
+static void check_auth_refused(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, decrypt_state_t *st,
+                               const ike_message_t *pm, ipsecdiag_frame_t *frame, const ipsecdiag_packet_t *pkt,
+                               ipsecdiag_role_t role)
+{
+  const ike_psk_check_t *ci = ike_decrypt_sa_psk_check(st->sa, 0);
+  if (st->auth_hint_noted || pm->major_version != 2 || pm->exchange_type != IKEV2_EXCH_IKE_AUTH
+      || !(pm->flags & IKEV2_FLAG_RESPONSE) || !ike_message_find_notify(pm, IKE_N_AUTHENTICATION_FAILED)
+      || ci->verdict != IKE_PSK_MATCH)
+    return;
+  st->auth_hint_noted = TRUE;
+  ipsecdiag_finding_t *f = new_finding("auth_refused_psk_correct", tunnel, frame, pkt, role);
+  finding_set(f, "entry", "%s", ci->label);
+  finding_set(f, "id_i", "%s", tunnel->id_i ? tunnel->id_i : "(not seen)");
+  finding_set(f, "expected_id_r", "%s", st->expected_id_r ? st->expected_id_r : "(none requested)");
+  engine_attach_finding(engine, frame, f);
 }
 
 /* ---- entry point ---- */
@@ -504,10 +530,11 @@ void engine_decrypt_message(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunn
     ike_parse_message(frame->decrypted, frame->decrypted_len, pm);
     /* The same checks as for cleartext: notifies raise their rules. */
     engine_check_negotiation(engine, tunnel, pm, frame, pkt, role);
-    check_identities(engine, tunnel, pm, frame, pkt, role);
-    if (is_child_exchange(pm) || pm->exchange_type == IKEV1_EXCH_INFORMATIONAL
-        || pm->exchange_type == IKEV2_EXCH_INFORMATIONAL)
+    check_identities(engine, tunnel, st, pm, frame, pkt, role);
+    if (is_child_exchange(pm) || pm->exchange_type == IKEV2_EXCH_IKE_AUTH
+        || pm->exchange_type == IKEV1_EXCH_INFORMATIONAL || pm->exchange_type == IKEV2_EXCH_INFORMATIONAL)
       check_child(engine, tunnel, st, pm, frame, pkt, role);
+    check_auth_refused(engine, tunnel, st, pm, frame, pkt, role);
     break;
   }
   case IKE_DEC_WRONG_KEY:

@@ -32,6 +32,16 @@ static guint keys_loaded_entries;
 static GPtrArray *keys_errors;
 static dissector_handle_t isakmp_handle;
 
+/* Wireshark's ESP dissector takes SAs from other dissectors through this
+ * function, exported by libwireshark but declared in a header (packet-ipsec.h)
+ * that is not installed. It keeps at most 16 such SAs for the life of the
+ * process and never removes one, so each SA is handed over once. */
+WS_DLL_PUBLIC void esp_sa_record_add_from_dissector(guint8 protocol, const gchar *srcIP, const char *dstIP,
+                                                    gchar *spi, guint8 encryption_algo, const gchar *encryption_key,
+                                                    guint8 authentication_algo, const gchar *authentication_key);
+#define ESP_HANDOFF_MAX 16
+static GHashTable *esp_handed;    /* "spi/src/dst" already given to the ESP dissector */
+
 static int hf_tunnel = -1;
 static int hf_version = -1;
 static int hf_initiator = -1;
@@ -497,6 +507,98 @@ static int resolve_field(const char *name)
   return id;
 }
 
+/* IANA ESP transform IDs (as the keys store resolves them) to the values
+ * of Wireshark's ESP dissector (esp_encryption_type_vals, esp_authentication_type_vals); -1 unsupported. */
+static int wireshark_esp_encr(const ipsecdiag_esp_keys_t *e)
+{
+  switch (e->encr_id) {
+  case 11: return 0;                          /* NULL */
+  case 3: return 1;                           /* 3DES-CBC */
+  case 12: return 2;                          /* AES-CBC */
+  case 13: return 3;                          /* AES-CTR */
+  case 2: return 4;                           /* DES-CBC */
+  case 7: return 5;                           /* Blowfish-CBC */
+  case IPSECDIAG_ENCR_TWOFISH_CBC: return 6;
+  case 6: return 7;                           /* CAST5-CBC */
+  case 18: return 9;                          /* AES-GCM-8 */
+  case 19: return 10;                         /* AES-GCM-12 */
+  case 20: return 11;                         /* AES-GCM-16 */
+  default: return -1;
+  }
+}
+
+static int wireshark_esp_integ(const ipsecdiag_esp_keys_t *e)
+{
+  switch (e->integ_id) {
+  case 0: return 0;
+  case 2: return 1;                           /* HMAC-SHA1-96 */
+  case IPSECDIAG_INTEG_HMAC_SHA2_256_96: return 2;
+  case 12: return 3;                          /* HMAC-SHA2-256-128 */
+  case 13: return 4;
+  case 14: return 5;
+  case 1: return 6;                           /* HMAC-MD5-96 */
+  case IPSECDIAG_INTEG_HMAC_RIPEMD160_96: return 7;
+  case IPSECDIAG_INTEG_UNCHECKED:
+    switch (e->integ_icv_len) {
+    case 8: return 8;
+    case 12: return 9;
+    case 16: return 10;
+    case 24: return 11;
+    case 32: return 12;
+    default: return -1;
+    }
+  default: return -1;
+  }
+}
+
+static char *hex_key(const ipsecdiag_secret_t *secret)
+{
+  GString *s = g_string_new("0x");
+  for (gsize i = 0; i < secret->len; i++)
+    g_string_append_printf(s, "%02x", secret->data[i]);
+  return g_string_free(s, FALSE);
+}
+
+/* ESP SAs of the keys file go to Wireshark's ESP dissector (it decrypts when
+ * its preference esp.enable_encryption_decode is on). */
+static void hand_esp_sas_to_wireshark(void)
+{
+  if (!keys_store)
+    return;
+  if (!esp_handed)
+    esp_handed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < ipsecdiag_keys_esp_count(keys_store); i++) {
+    const ipsecdiag_esp_keys_t *e = ipsecdiag_keys_esp(keys_store, i);
+    int encr = e ? wireshark_esp_encr(e) : -1, integ = e ? wireshark_esp_integ(e) : -1;
+    if (!e || encr < 0 || integ < 0) {
+      if (e)
+        ws_warning("ipsecdiag: %s: ESP SA 0x%08x: algorithm not known to Wireshark's ESP dissector",
+                   e->source ? e->source : "keys file", e->spi);
+      continue;
+    }
+    const char *src = e->src ? e->src : "*", *dst = e->dst ? e->dst : "*";
+    char *id = g_strdup_printf("%08x/%s/%s", e->spi, src, dst);
+    if (g_hash_table_contains(esp_handed, id)) {
+      g_free(id);
+      continue;
+    }
+    if (g_hash_table_size(esp_handed) >= ESP_HANDOFF_MAX) {
+      ws_warning("ipsecdiag: %s: ESP SA 0x%08x not given to the ESP dissector: it takes at most %d",
+                 e->source ? e->source : "keys file", e->spi, ESP_HANDOFF_MAX);
+      g_free(id);
+      continue;
+    }
+    g_hash_table_add(esp_handed, id);
+    char spi[16];
+    g_snprintf(spi, sizeof spi, "0x%08x", e->spi);
+    char *enc_key = hex_key(&e->enc_key), *auth_key = hex_key(&e->auth_key);
+    gboolean v6 = strchr(src, ':') || strchr(dst, ':');
+    esp_sa_record_add_from_dissector(v6 ? 2 : 1, src, dst, spi, (guint8)encr, enc_key, (guint8)integ, auth_key);
+    g_free(enc_key);
+    g_free(auth_key);
+  }
+}
+
 /* (Re)loads the keys file named by the preference; problems are logged
  * with file and line and shown on the first frame of each tunnel. */
 static void load_keys_file(void)
@@ -521,6 +623,7 @@ static void load_keys_file(void)
     keys_loaded_path = g_strdup(path);
     for (guint i = 0; i < keys_errors->len; i++)
       ws_warning("ipsecdiag: keys file %s", (const char *)g_ptr_array_index(keys_errors, i));
+    hand_esp_sas_to_wireshark();
   }
   if (engine)
     ipsecdiag_engine_set_keys(engine, keys_store);

@@ -15,10 +15,13 @@
  * gen_ike_crypto_fixtures.py into ike_crypto_fixtures.h.
  */
 #include <glib.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "ipsecdiag/engine.h"
 #include "ipsecdiag/ike_crypto.h"
 #include "ipsecdiag/ike_decrypt.h"
+#include "ipsecdiag/keys.h"
 #include "ipsecdiag/ike_parse.h"
 #include "ike_crypto_fixtures.h"
 
@@ -514,6 +517,27 @@ static void test_lab_ikev2_derivation(void)
   }
 }
 
+static void test_lab_ikev2_keymat(void)
+{
+  /* First Child SA: KEYMAT = prf+(SK_d, Ni | Nr) = SK_ei | SK_ai | SK_er | SK_ar
+   * of ESP (AES-CBC-256, HMAC-SHA2-256-128: 32 + 32 bytes each way). */
+  const ike2_suite_t suite = {IKE2_ENCR_AES_CBC, 256, IKE2_INTEG_HMAC_SHA2_256_128, 5, 0};
+  lab_exchange_t x;
+  lab_exchange_get("healthy-ikev2", &x);
+  gsize dh_len;
+  guint8 *dh = unhex(log_value("healthy-ikev2", "initiator", "shared Diffie Hellman secret", 0), &dh_len);
+  ike2_keys_t k;
+  g_assert_true(ike2_derive(&k, &suite, dh, dh_len, x.n_i, x.n_i_len, x.n_r, x.n_r_len, x.spi_i, x.spi_r));
+  guint8 keymat[128];
+  g_assert_true(ike2_keymat(&k, NULL, 0, x.n_i, x.n_i_len, x.n_r, x.n_r_len, keymat, sizeof keymat));
+  assert_hex(keymat, 32, log_value("healthy-ikev2", "initiator", "encryption initiator key", 0));
+  assert_hex(keymat + 32, 32, log_value("healthy-ikev2", "initiator", "integrity initiator key", 0));
+  assert_hex(keymat + 64, 32, log_value("healthy-ikev2", "initiator", "encryption responder key", 0));
+  assert_hex(keymat + 96, 32, log_value("healthy-ikev2", "initiator", "integrity responder key", 0));
+  g_free(dh);
+  lab_exchange_free(&x);
+}
+
 static void psk_entry(ipsecdiag_psk_entry_t *e, const char *label, const char *psk)
 {
   memset(e, 0, sizeof *e);
@@ -718,6 +742,140 @@ static void test_lab_ikev2_psk_mismatch(void)
   secret_free(&b.psk);
 }
 
+/* ---------- the engine with a keys store ---------- */
+
+static void parse_ipv4(const char *text, ipsecdiag_addr_t *addr)
+{
+  guint a, b, c, d;
+  memset(addr, 0, sizeof *addr);
+  g_assert_cmpint(sscanf(text, "%u.%u.%u.%u", &a, &b, &c, &d), ==, 4);
+  addr->family = 4;
+  addr->bytes[0] = (guint8)a; addr->bytes[1] = (guint8)b; addr->bytes[2] = (guint8)c; addr->bytes[3] = (guint8)d;
+}
+
+/* Feeds a lab capture's IKE messages to an engine (with keys or none). */
+static ipsecdiag_engine_t *engine_run(const char *scenario, const ipsecdiag_keys_t *keys)
+{
+  ipsecdiag_engine_t *engine = ipsecdiag_engine_new();
+  ipsecdiag_engine_set_keys(engine, keys);
+  for (const fx_packet_t *p = fx_packets; p->capture; p++) {
+    if (strcmp(p->capture, scenario) != 0)
+      continue;
+    ipsecdiag_packet_t pkt;
+    memset(&pkt, 0, sizeof pkt);
+    pkt.frame = p->frame;
+    pkt.time = p->time;
+    parse_ipv4(p->src, &pkt.src.addr);
+    parse_ipv4(p->dst, &pkt.dst.addr);
+    pkt.src.port = (guint16)p->sport;
+    pkt.dst.port = (guint16)p->dport;
+    pkt.non_esp_marker = p->sport == 4500 || p->dport == 4500;
+    gsize len;
+    guint8 *data = unhex(p->hex, &len);
+    ipsecdiag_engine_feed_ike(engine, &pkt, data, len);
+    g_free(data);
+  }
+  ipsecdiag_engine_finalize(engine);
+  return engine;
+}
+
+static gboolean frame_has(const ipsecdiag_engine_t *engine, guint32 number, const char *rule)
+{
+  const ipsecdiag_frame_t *frame = ipsecdiag_engine_frame(engine, number);
+  if (!frame || !frame->findings)
+    return FALSE;
+  for (guint i = 0; i < frame->findings->len; i++)
+    if (!strcmp(((const ipsecdiag_finding_t *)g_ptr_array_index(frame->findings, i))->rule_id, rule))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean any_frame_has(const ipsecdiag_engine_t *engine, const char *rule)
+{
+  for (guint32 n = 1; n < 64; n++)
+    if (frame_has(engine, n, rule))
+      return TRUE;
+  return FALSE;
+}
+
+static ipsecdiag_keys_t *keys_from_text(const char *text)
+{
+  ipsecdiag_keys_t *keys = ipsecdiag_keys_new();
+  GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
+  g_assert_cmpuint(ipsecdiag_keys_load_data(keys, "test", text, strlen(text), errors), >, 0);
+  for (guint i = 0; i < errors->len; i++)
+    g_printerr("%s\n", (const char *)g_ptr_array_index(errors, i));
+  g_assert_cmpuint(errors->len, ==, 0);
+  g_ptr_array_free(errors, TRUE);
+  return keys;
+}
+
+static void test_engine_ikev1_psk_mismatch(void)
+{
+  /* Without keys: the size-and-order inference. */
+  ipsecdiag_engine_t *engine = engine_run("psk-mismatch-ikev1", NULL);
+  g_assert_true(any_frame_has(engine, "ikev1_auth_rejected_inferred"));
+  g_assert_false(any_frame_has(engine, "notify_payload_malformed"));
+  ipsecdiag_engine_free(engine);
+
+  /* With the DH secret and both PSKs: the exact notify and who holds which PSK. */
+  char *text = g_strdup_printf("dh cookie_i=0e90ab57509d2527 version=1 0x%s\n"
+                               "psk \"%s\" name=site-a\npsk \"%s\" name=site-b\n",
+                               log_value("psk-mismatch-ikev1", "initiator", "shared Diffie Hellman secret", 0),
+                               lab_psk, lab_psk_wrong);
+  ipsecdiag_keys_t *keys = keys_from_text(text);
+  engine = engine_run("psk-mismatch-ikev1", keys);
+  g_assert_true(any_frame_has(engine, "notify_payload_malformed"));
+  g_assert_true(any_frame_has(engine, "psk_mismatch_confirmed"));
+  g_assert_false(any_frame_has(engine, "ikev1_auth_rejected_inferred"));
+  const ipsecdiag_tunnel_t *tunnel = ipsecdiag_engine_tunnel(engine, 1);
+  g_assert_nonnull(tunnel->psk_verdict);
+  g_assert_nonnull(strstr(tunnel->psk_verdict, "initiator: matches entry 'site-a'"));
+  g_assert_nonnull(strstr(tunnel->psk_verdict, "responder: matches entry 'site-b'"));
+  g_assert_cmpuint(tunnel->decrypted_messages, >=, 5);
+  /* The decrypted Informational is kept for the tree, in the clear. */
+  const ipsecdiag_frame_t *frame = ipsecdiag_engine_frame(engine, 6);
+  g_assert_nonnull(frame->decrypted);
+  g_assert_cmpint(ike_parse_message(frame->decrypted, frame->decrypted_len, &msg), ==, IKE_PARSE_OK);
+  g_assert_nonnull(ike_message_find_notify(&msg, IKE_N_PAYLOAD_MALFORMED));
+  ipsecdiag_engine_free(engine);
+  ipsecdiag_keys_free(keys);
+  g_free(text);
+
+  /* A wrong DH secret: nothing decrypts, said once per side, the inference stays. */
+  keys = keys_from_text("dh cookie_i=0e90ab57509d2527 version=1 0x0102030405060708\n"
+                        "psk \"ipsecdiag-lab-psk-DO-NOT-USE\" name=site-a\n");
+  engine = engine_run("psk-mismatch-ikev1", keys);
+  g_assert_true(any_frame_has(engine, "decryption_failed"));
+  g_assert_true(any_frame_has(engine, "ikev1_auth_rejected_inferred"));
+  g_assert_false(any_frame_has(engine, "notify_payload_malformed"));
+  ipsecdiag_engine_free(engine);
+  ipsecdiag_keys_free(keys);
+}
+
+static void test_engine_ikev2_ts_mismatch(void)
+{
+  lab_exchange_t x;
+  lab_exchange_get("ts-mismatch-ikev2", &x);
+  char *spi_i = tohex(x.spi_i, 8);
+  char *text = g_strdup_printf("dh spi_i=%s version=2 0x%s\npsk \"%s\" name=lab\n", spi_i,
+                               log_value("ts-mismatch-ikev2", "initiator", "shared Diffie Hellman secret", 0) ?
+                               log_value("ts-mismatch-ikev2", "initiator", "shared Diffie Hellman secret", 0) : "00",
+                               lab_psk);
+  ipsecdiag_keys_t *keys = keys_from_text(text);
+  ipsecdiag_engine_t *engine = engine_run("ts-mismatch-ikev2", keys);
+  g_assert_true(any_frame_has(engine, "notify_ts_unacceptable"));
+  g_assert_true(any_frame_has(engine, "traffic_selectors_rejected"));
+  g_assert_true(any_frame_has(engine, "psk_verified"));
+  g_assert_false(any_frame_has(engine, "child_sa_rejected_inferred"));
+  g_assert_false(any_frame_has(engine, "psk_mismatch_confirmed"));
+  ipsecdiag_engine_free(engine);
+  ipsecdiag_keys_free(keys);
+  g_free(text);
+  g_free(spi_i);
+  lab_exchange_free(&x);
+}
+
 /* ---------- robustness ---------- */
 
 static void test_truncated_messages(void)
@@ -786,11 +944,14 @@ int main(int argc, char **argv)
   g_test_add_func("/ike_crypto/lab/ikev1_derivation", test_lab_ikev1_derivation);
   g_test_add_func("/ike_crypto/lab/ikev1_key_expansion", test_lab_ikev1_key_expansion);
   g_test_add_func("/ike_crypto/lab/ikev2_derivation", test_lab_ikev2_derivation);
+  g_test_add_func("/ike_crypto/lab/ikev2_keymat", test_lab_ikev2_keymat);
   g_test_add_func("/ike_crypto/lab/ikev1_healthy", test_lab_ikev1_healthy);
   g_test_add_func("/ike_crypto/lab/ikev1_psk_mismatch", test_lab_ikev1_psk_mismatch);
   g_test_add_func("/ike_crypto/lab/ikev1_aggressive_psk_only", test_lab_ikev1_aggressive_psk_only);
   g_test_add_func("/ike_crypto/lab/ikev2_healthy", test_lab_ikev2_healthy);
   g_test_add_func("/ike_crypto/lab/ikev2_psk_mismatch", test_lab_ikev2_psk_mismatch);
+  g_test_add_func("/ike_crypto/engine/ikev1_psk_mismatch", test_engine_ikev1_psk_mismatch);
+  g_test_add_func("/ike_crypto/engine/ikev2_ts_mismatch", test_engine_ikev2_ts_mismatch);
   g_test_add_func("/ike_crypto/robustness/truncated", test_truncated_messages);
   return g_test_run();
 }
