@@ -21,6 +21,7 @@ IKEv2 checksums of that exchange's capture with them.
 """
 
 import argparse
+import datetime
 import gzip
 import os
 import re
@@ -357,6 +358,21 @@ def check_pcap_fallback(converter, tshark, captures, out_dir):
         mapped_ike = [f for k, f in mapped if k in ("ike1", "ike2")]
         check(full_ike and full_ike == mapped_ike,
               "%s: --pcap mapped other SPIs than the log's own" % scenario)
+        # a log written an hour behind the capture: no match, until --clock-offset
+        shifted = os.path.join(out_dir, scenario + "-shifted.log")
+        with open(stripped, encoding="utf-8") as src, open(shifted, "w", encoding="utf-8") as dst:
+            for line in src:
+                match = re.match(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(.*)", line, re.S)
+                if match:
+                    stamp = datetime.datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S")
+                    line = (stamp - datetime.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S") + match.group(2)
+                dst.write(line)
+        result = run([sys.executable, converter, shifted, "--pcap", pcap, "-o", os.path.join(out_dir, "x.keys")])
+        check("SPIs not found" in result.stderr, "%s: a log an hour off still matched the capture" % scenario)
+        shifted_ike = [f for k, f in parse_keys_file_from(converter, [shifted, "--pcap", pcap, "--clock-offset",
+                                                                      "3600"], out_dir, scenario + "-offset")
+                       if k in ("ike1", "ike2")]
+        check(shifted_ike == full_ike, "%s: --clock-offset 3600 did not restore the mapping" % scenario)
 
 
 def parse_keys_file_from(converter, args, out_dir, name):
