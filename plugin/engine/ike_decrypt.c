@@ -64,7 +64,7 @@ struct ike_decrypt_sa {
   /* Derived. */
   gboolean keys_built;
   guint n_candidates;
-  v1_candidate_t candidates[IKE_DECRYPT_MAX_PSKS + 1];
+  v1_candidate_t *candidates;    /* room for n_psks + 1, allocated when keys are built */
   gint last_good[2];             /* candidate that last decrypted each side, -1 none */
   gboolean v2_ready;
   ike2_keys_t k2;
@@ -72,8 +72,15 @@ struct ike_decrypt_sa {
   ike_psk_check_t psk[2];
   gboolean psk_changed;
   char suite_desc[64];
-  ike_message_t scratch;         /* parse of a decrypted message */
 };
+
+/* The parse of a decrypted message: large, so only while it is needed. */
+static ike_message_t *parse_plain(const guint8 *plain, gsize len)
+{
+  ike_message_t *pm = g_new(ike_message_t, 1);
+  ike_parse_message(plain, len, pm);
+  return pm;
+}
 
 const char *ike_decrypt_status_name(ike_decrypt_status_t status)
 {
@@ -125,7 +132,10 @@ void ike_decrypt_sa_free(ike_decrypt_sa_t *sa)
                    &sa->id_r_b, &sa->init_req, &sa->init_resp};
   for (gsize i = 0; i < G_N_ELEMENTS(seen); i++)
     buf_clear(seen[i]);
-  ike_crypto_wipe(sa->candidates, sizeof sa->candidates);
+  if (sa->candidates) {
+    ike_crypto_wipe(sa->candidates, (sa->n_psks + 1) * sizeof *sa->candidates);
+    g_free(sa->candidates);
+  }
   ike_crypto_wipe(&sa->k2, sizeof sa->k2);
   g_free(sa);
 }
@@ -134,6 +144,11 @@ void ike_decrypt_sa_set_keys(ike_decrypt_sa_t *sa, const ipsecdiag_ike1_keys_t *
                              const ipsecdiag_ike2_keys_t *ike2,
                              const ipsecdiag_psk_entry_t *const *psks, guint n_psks)
 {
+  if (sa->candidates) {
+    ike_crypto_wipe(sa->candidates, (sa->n_psks + 1) * sizeof *sa->candidates);
+    g_free(sa->candidates);
+    sa->candidates = NULL;
+  }
   clear_supplied(sa);
   if (ike1) {
     buf_from_secret(&sa->dh, &ike1->dh_secret);
@@ -277,6 +292,8 @@ static void v1_build_keys(ike_decrypt_sa_t *sa)
   }
   sa->keys_built = TRUE;
   g_strlcpy(sa->no_keys_reason, "no supplied key applies to this IKE SA", sizeof sa->no_keys_reason);
+  if (!sa->candidates)
+    sa->candidates = g_new0(v1_candidate_t, sa->n_psks + 1);
 
   /* Keys given directly first, then one candidate per PSK. */
   v1_candidate_t *c = &sa->candidates[0];
@@ -442,8 +459,7 @@ static void v1_feed(ike_decrypt_sa_t *sa, const guint8 *data, gsize len, const i
              sa->suite_desc, result->verified ? ", HASH verified" : "");
 
   /* What the decrypted message proves about the PSKs. */
-  ike_message_t *pm = &sa->scratch;
-  ike_parse_message(result->plain, result->plain_len, pm);
+  ike_message_t *pm = parse_plain(result->plain, result->plain_len);
   if (msg->message_id == 0 && pm->has_hash && pm->hash) {
     const guint8 *id_b;
     gsize id_len;
@@ -455,6 +471,7 @@ static void v1_feed(ike_decrypt_sa_t *sa, const guint8 *data, gsize len, const i
       v1_check_phase1_hash(sa, side, pm->hash, pm->hash_len, id->data, id->len, frame);
     }
   }
+  g_free(pm);
   v1_candidate_t *used = &sa->candidates[sa->last_good[side]];
   if (used->psk_index >= 0 && sa->psk[side].verdict != IKE_PSK_MATCH &&
       (result->verified || msg->message_id == 0))
@@ -650,8 +667,9 @@ static void v2_feed(ike_decrypt_sa_t *sa, const guint8 *data, gsize len, const i
   }
   /* The ICV covers the ciphertext, not SK_e: a wrong SK_e passes the check
    * and yields garbage, which must not be shown as payloads. */
-  ike_message_t *pm = &sa->scratch;
-  if (ike_parse_message(result->plain, result->plain_len, pm) != IKE_PARSE_OK || (first != 0 && pm->n_payloads == 0)) {
+  ike_message_t *pm = parse_plain(result->plain, result->plain_len);
+  if (pm->status != IKE_PARSE_OK || (first != 0 && pm->n_payloads == 0)) {
+    g_free(pm);
     ike_crypto_wipe(result->plain, result->plain_len);
     g_free(result->plain);
     result->plain = NULL;
@@ -663,14 +681,15 @@ static void v2_feed(ike_decrypt_sa_t *sa, const guint8 *data, gsize len, const i
     return;
   }
   result->status = IKE_DEC_OK;
-  gboolean checked = sa->k2.suite.integ != IKE2_INTEG_UNCHECKED || ike2_encr_is_aead(sa->k2.suite.encr);
+  gboolean checked = ike2_encr_is_aead(sa->k2.suite.encr) ||
+                     (sa->k2.suite.integ != IKE2_INTEG_NONE && sa->k2.suite.integ != IKE2_INTEG_UNCHECKED);
   result->verified = checked;
   result->key_label = "supplied keys";
   g_snprintf(result->detail, sizeof result->detail, "decrypted (%s)%s", sa->suite_desc,
              checked ? ", integrity verified" : ", integrity not checked");
-  if (msg->exchange_type == IKEV2_EXCH_IKE_AUTH) {
+  if (msg->exchange_type == IKEV2_EXCH_IKE_AUTH)
     v2_check_auth(sa, from_initiator, pm, result->plain, result->plain_len, frame);
-  }
+  g_free(pm);
 }
 
 void ike_decrypt_sa_feed(ike_decrypt_sa_t *sa, const guint8 *data, gsize len, const ike_message_t *msg,
