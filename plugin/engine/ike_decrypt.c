@@ -441,15 +441,18 @@ static void v1_feed(ike_decrypt_sa_t *sa, const guint8 *data, gsize len, const i
     result->status = IKE_DEC_WRONG_KEY;
     g_snprintf(result->detail, sizeof result->detail, "none of %u key set%s (%s) decrypts it",
                sa->n_candidates, sa->n_candidates == 1 ? "" : "s", sa->suite_desc);
-    /* Main Mode MI3/MR3 that no PSK-derived key decrypts: that side's PSK
-     * is none of the supplied ones. */
-    if (msg->message_id == 0 && sa->n_psks && sa->dh.len) {
-      gboolean all_psk = TRUE;
+    /* Main Mode MI3/MR3, or an Informational, that no key derived from a
+     * supplied PSK decrypts (both IV chains tried): that side's PSK is none
+     * of the supplied ones. Keys given directly prove nothing about PSKs. */
+    gboolean informational = msg->exchange_type == IKEV1_EXCH_INFORMATIONAL;
+    if ((msg->message_id == 0 || informational) && sa->n_psks && sa->dh.len) {
+      guint psk_candidates = 0;
       for (guint i = 0; i < sa->n_candidates; i++)
-        if (sa->candidates[i].psk_index < 0)
-          all_psk = FALSE;
-      if (all_psk)
-        set_psk_check(sa, side, IKE_PSK_NO_MATCH, NULL, "decryption of its phase 1 message", frame);
+        if (sa->candidates[i].psk_index >= 0)
+          psk_candidates++;
+      if (psk_candidates == sa->n_psks)
+        set_psk_check(sa, side, IKE_PSK_NO_MATCH, NULL,
+                      informational ? "decryption of its Informational" : "decryption of its phase 1 message", frame);
     }
     return;
   }

@@ -621,6 +621,8 @@ static void test_lab_ikev1_psk_mismatch(void)
   g_assert_cmpuint(r.n_failed, ==, 4);
   g_assert_cmpuint(run_count_notify(&r, IKE_N_PAYLOAD_MALFORMED), ==, 0);
   g_assert_cmpint(ike_decrypt_sa_psk_check(sa, 0)->verdict, ==, IKE_PSK_MATCH);
+  g_assert_cmpint(ike_decrypt_sa_psk_check(sa, 1)->verdict, ==, IKE_PSK_NO_MATCH);
+  g_assert_cmpstr(ike_decrypt_sa_psk_check(sa, 1)->how, ==, "decryption of its Informational");
   run_free(&r);
   ike_decrypt_sa_free(sa);
 
