@@ -529,7 +529,16 @@ void engine_decrypt_message(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunn
     ike_message_t *pm = engine->decrypt_scratch;
     ike_parse_message(frame->decrypted, frame->decrypted_len, pm);
     /* The same checks as for cleartext: notifies raise their rules. */
+    char *child_offer = NULL;
+    if (st->request_proposal && role == IPSECDIAG_ROLE_RESPONDER) {
+      char *pfs = pfs_text(st->request_pfs, st->request_group);
+      child_offer = g_strdup_printf("%s, %s (decrypted request)", st->request_proposal, pfs);
+      g_free(pfs);
+    }
+    engine->decrypted_child_offer = child_offer;
     engine_check_negotiation(engine, tunnel, pm, frame, pkt, role);
+    engine->decrypted_child_offer = NULL;
+    g_free(child_offer);
     check_identities(engine, tunnel, st, pm, frame, pkt, role);
     if (is_child_exchange(pm) || pm->exchange_type == IKEV2_EXCH_IKE_AUTH
         || pm->exchange_type == IKEV1_EXCH_INFORMATIONAL || pm->exchange_type == IKEV2_EXCH_INFORMATIONAL)

@@ -45,6 +45,8 @@ struct ipsecdiag_engine {
   GHashTable *decrypt_sas;       /* tunnel id -> engine_decrypt_state_t* */
   ike_message_t *decrypt_scratch; /* parse of a decrypted message (allocated on first use) */
   gboolean decrypt_cap_noted;
+  const char *decrypted_child_offer; /* while a decrypted phase 2 answer is checked: the request's
+                                        Child SA proposal and PFS, else NULL */
 };
 
 /* engine.c */
