@@ -600,13 +600,14 @@ static void hand_esp_sas_to_wireshark(void)
 }
 
 /* (Re)loads the keys file named by the preference; problems are logged
- * with file and line and shown on the first frame of each tunnel. */
+ * with file and line and shown on the first frame of each tunnel. The engine
+ * is given the new store before the old one is freed. */
 static void load_keys_file(void)
 {
   const char *path = pref_keys_file && *pref_keys_file ? pref_keys_file : NULL;
+  /* Read again each time (file opened, preferences applied): the file may
+   * have been edited under the same name. */
   if (!path && !keys_store)
-    return;
-  if (path && keys_loaded_path && strcmp(path, keys_loaded_path) == 0 && keys_store)
     return;
   ipsecdiag_keys_t *old = keys_store;
   keys_store = NULL;
