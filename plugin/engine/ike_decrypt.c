@@ -72,6 +72,12 @@ struct ike_decrypt_sa {
   ike_psk_check_t psk[2];
   gboolean psk_changed;
   char suite_desc[64];
+  /* Quick Mode nonces per message ID, for HASH(2) and HASH(3). */
+  guint next_qm;
+  struct {
+    guint32 message_id;
+    buf_t ni, nr;
+  } qm[4];
 };
 
 /* The parse of a decrypted message: large, so only while it is needed. */
@@ -137,6 +143,10 @@ void ike_decrypt_sa_free(ike_decrypt_sa_t *sa)
     g_free(sa->candidates);
   }
   ike_crypto_wipe(&sa->k2, sizeof sa->k2);
+  for (guint i = 0; i < G_N_ELEMENTS(sa->qm); i++) {
+    buf_clear(&sa->qm[i].ni);
+    buf_clear(&sa->qm[i].nr);
+  }
   g_free(sa);
 }
 
@@ -365,6 +375,57 @@ static void v1_check_phase1_hash(ike_decrypt_sa_t *sa, guint side, const guint8 
   set_psk_check(sa, side, IKE_PSK_NO_MATCH, NULL, side ? "HASH_R" : "HASH_I", frame);
 }
 
+/* Quick Mode: keeps the nonces of each message ID and checks HASH(2)
+ * (QR1: prf(SKEYID_a, M-ID | Ni_b | rest)) and HASH(3) (QI2: prf(SKEYID_a,
+ * 0 | M-ID | Ni_b | Nr_b)). TRUE when the message's HASH verified. */
+static gboolean v1_quick_mode_hash(ike_decrypt_sa_t *sa, const ike1_keys_t *keys, const ike_message_t *pm,
+                                   const guint8 *plain, gsize plain_len, gboolean from_initiator)
+{
+  if (pm->exchange_type != IKEV1_EXCH_QUICK || !keys->has_skeyid_a)
+    return FALSE;
+  gint slot = -1;
+  for (guint i = 0; i < G_N_ELEMENTS(sa->qm); i++)
+    if (sa->qm[i].message_id == pm->message_id && (sa->qm[i].ni.len || sa->qm[i].nr.len))
+      slot = (gint)i;
+  if (slot < 0 && pm->has_nonce && from_initiator) {
+    slot = (gint)sa->next_qm;
+    sa->next_qm = (sa->next_qm + 1) % G_N_ELEMENTS(sa->qm);
+    buf_clear(&sa->qm[slot].nr);
+    sa->qm[slot].message_id = pm->message_id;
+  }
+  if (slot < 0)
+    return FALSE;
+  if (pm->has_nonce && pm->nonce)
+    buf_set(from_initiator ? &sa->qm[slot].ni : &sa->qm[slot].nr, pm->nonce, pm->nonce_len);
+  if (!pm->has_hash || !pm->hash || pm->hash_len != keys->prf_len || !sa->qm[slot].ni.len)
+    return FALSE;
+  guint8 expected[IKE_CRYPTO_MAX_HASH];
+  if (!from_initiator) {
+    /* rest: the payloads after HASH, up to the end of the chain. */
+    gsize rest_start = 0, chain_end = 0;
+    for (guint i = 0; i < pm->n_payloads; i++) {
+      const ike_payload_ref_t *ref = &pm->payloads[i];
+      if (ref->type == IKEV1_PL_HASH && !rest_start)
+        rest_start = ref->offset + ref->length;
+      chain_end = MAX(chain_end, (gsize)ref->offset + ref->length);
+    }
+    if (!rest_start || chain_end > plain_len || rest_start > chain_end)
+      return FALSE;
+    return ike1_exchange_hash(keys, pm->message_id, sa->qm[slot].ni.data, sa->qm[slot].ni.len,
+                              plain + rest_start, chain_end - rest_start, expected) &&
+           memcmp(expected, pm->hash, pm->hash_len) == 0;
+  }
+  if (pm->has_nonce || !sa->qm[slot].nr.len)
+    return FALSE;                      /* QI1 is checked by the decryption (HASH(1)) */
+  guint8 zero = 0;
+  guint8 mid[4] = {(guint8)(pm->message_id >> 24), (guint8)(pm->message_id >> 16),
+                   (guint8)(pm->message_id >> 8), (guint8)pm->message_id};
+  ike_chunk_t parts[4] = {{&zero, 1}, {mid, 4}, {sa->qm[slot].ni.data, sa->qm[slot].ni.len},
+                          {sa->qm[slot].nr.data, sa->qm[slot].nr.len}};
+  return ike_prf(ike1_hash_from_attr(keys->suite.hash), keys->skeyid_a, keys->prf_len, parts, 4, expected) &&
+         memcmp(expected, pm->hash, pm->hash_len) == 0;
+}
+
 static void v1_feed(ike_decrypt_sa_t *sa, const guint8 *data, gsize len, const ike_message_t *msg,
                     gboolean from_initiator, guint32 frame, ike_decrypt_result_t *result)
 {
@@ -457,12 +518,15 @@ static void v1_feed(ike_decrypt_sa_t *sa, const guint8 *data, gsize len, const i
     return;
   }
   result->status = IKE_DEC_OK;
-  result->verified = best_quality == IKE1_PLAIN_VERIFIED;
+  ike_message_t *pm = parse_plain(result->plain, result->plain_len);
+  /* Called for every message: it records the Quick Mode nonces. */
+  gboolean qm_verified = v1_quick_mode_hash(sa, &sa->candidates[sa->last_good[side]].keys, pm, result->plain,
+                                            result->plain_len, from_initiator);
+  result->verified = best_quality == IKE1_PLAIN_VERIFIED || qm_verified;
   g_snprintf(result->detail, sizeof result->detail, "decrypted with %s (%s)%s", result->key_label,
              sa->suite_desc, result->verified ? ", HASH verified" : "");
 
   /* What the decrypted message proves about the PSKs. */
-  ike_message_t *pm = parse_plain(result->plain, result->plain_len);
   if (msg->message_id == 0 && pm->has_hash && pm->hash) {
     const guint8 *id_b;
     gsize id_len;
