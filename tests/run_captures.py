@@ -17,6 +17,9 @@ Beyond the golden files, two checks cannot be regenerated away:
     appear ("initiator.pcap: first_msg_unanswered"; a "(2pass)" suffix on the
     capture name restricts the line to the two-pass run).
 
+A scenario folder holding a file named "keys" (docs/keys.md) is run with
+-o ipsecdiag.keys_file:<that file>, so its encrypted messages are decrypted.
+
 Usage:
   run_captures.py [--plugin PATH] [--rules DIR] [--installed] [--regenerate]
                   [--tshark tshark] [SCENARIO ...]
@@ -75,6 +78,7 @@ class Tshark:
             for name in dirnames + filenames:
                 os.chmod(os.path.join(dirpath, name), 0o755)
         self.capture_copies = {}
+        self.keys_file = None
 
     def readable(self, capture):
         """Captures are copied where 'nobody' can read them."""
@@ -89,6 +93,8 @@ class Tshark:
 
     def run(self, capture, mode, extra):
         cmd = self.prefix + ["env", "HOME=" + self.tmp, self.tshark, "-n", "-r", self.readable(capture)]
+        if self.keys_file:
+            cmd += ["-o", "ipsecdiag.keys_file:" + self.readable(self.keys_file)]
         if mode == "2pass":
             cmd.append("-2")
         cmd += extra
@@ -200,6 +206,8 @@ def main():
         tshark.check_plugin_loaded()
         for name, path, captures in scenarios(args.scenario):
             wanted = must_find(path)
+            keys_file = os.path.join(path, "keys")
+            tshark.keys_file = keys_file if os.path.isfile(keys_file) else None
             for capture in captures:
                 capture_path = os.path.join(path, capture)
                 for mode in MODES:

@@ -115,6 +115,26 @@ def test_broken_catalog(tshark):
     check("QI1 was answered only after 2 transmissions" in out, "the rest of the catalog still loads", out + err)
 
 
+def test_keys_file(tshark):
+    """The keys_file preference: Wireshark's own table decrypts, a bad line is named with file:line."""
+    out, _ = tshark_output(tshark, ["-G", "defaultprefs"], None)
+    check("ipsecdiag.keys_file:" in out, "preference ipsecdiag.keys_file exists", out[-300:])
+    suite = os.path.join(os.path.dirname(CAPTURE))
+    path = os.path.join(tshark.tmp, "test.keys")
+    with open(os.path.join(suite, "ikev2_decryption_table")) as f:
+        table = f.read()
+    with open(path, "w") as f:
+        f.write(table + "psk\n")                  # the last line is broken on purpose
+    os.chmod(path, 0o644)
+    lines = table.count("\n") + 1
+    capture = os.path.join(suite, "ikev2-decrypt-aes256gcm16.pcap")
+    out, err = tshark_output(tshark, ["-o", "ipsecdiag.keys_file:" + path, "-Y", "ipsecdiag.decryption",
+                                      "-T", "fields", "-e", "frame.number", "-e", "ipsecdiag.decryption"], capture)
+    check(out.split() == ["3", "decrypted", "4", "decrypted", "5", "decrypted", "6", "decrypted"],
+          "keys file: every encrypted message of ikev2-decrypt-aes256gcm16 decrypted", out + err)
+    check("%s:%d:" % (path, lines) in err, "keys file: the broken line is reported with file:line", err[-500:])
+
+
 def test_user_install(args):
     """-DIPSECDIAG_USER_INSTALL=ON installs into ~/.local, where an unprivileged tshark finds it."""
     if not args.source:
@@ -160,6 +180,7 @@ def main():
         test_enable_switches(tshark)
         test_user_rules(tshark)
         test_broken_catalog(tshark)
+        test_keys_file(tshark)
         test_user_install(args)
     finally:
         tshark.cleanup()

@@ -20,6 +20,7 @@
 
 #include <glib.h>
 #include "ipsecdiag/ike_parse.h"
+#include "ipsecdiag/keys.h"
 
 G_BEGIN_DECLS
 
@@ -30,6 +31,7 @@ G_BEGIN_DECLS
 #define IPSECDIAG_MAX_ESP_SAS 400000
 #define IPSECDIAG_MAX_FINDINGS_PER_TUNNEL 32
 #define IPSECDIAG_RETRANSMIT_THRESHOLD 2       /* retransmissions before "unanswered" is raised in one pass */
+#define IPSECDIAG_MAX_DECRYPT_SAS 20000        /* IKE SAs with a decryption context (only with keys) */
 
 typedef struct {
   guint8 family;                 /* 4, 6, or 0 when unknown */
@@ -115,6 +117,10 @@ typedef struct {
   guint32 esp_spi;
   guint32 esp_sequence;
   GPtrArray *findings;           /* ipsecdiag_finding_t*, immediate then final ones; may be NULL */
+  /* Decryption (only with keys, see ipsecdiag_engine_set_keys()). */
+  guint8 decrypt_status;         /* ike_decrypt_status_t: 0 not encrypted or not tried */
+  guint32 decrypted_len;
+  guint8 *decrypted;             /* the message rebuilt in the clear (header + payloads), engine-owned */
 } ipsecdiag_frame_t;
 
 /* A transmitted IKE message (retransmissions counted, not stored). */
@@ -139,6 +145,7 @@ typedef struct {
   gboolean answer_is_response;   /* the answer is the matching response */
   guint16 sends_before_answer;
   guint8 ip_fragments;           /* IP fragments its first transmission came in, 0 not fragmented */
+  gboolean decrypted;            /* its payloads were read with supplied keys */
 } ipsecdiag_message_t;
 
 #define IPSECDIAG_NATD_I_SRC_OK 0x01
@@ -203,12 +210,20 @@ typedef struct {
   gboolean crypto_checked;       /* the chosen suite was judged once */
   gboolean aggressive_psk_noted;
   gboolean ike_fragmentation_seen; /* an RFC 7383 SKF payload was seen (noted once) */
+  /* What decryption with supplied keys showed (NULL / 0 without keys). */
+  char *psk_verdict;             /* "initiator: matches entry 'site-a'; responder: ..." */
+  char *child_sas;               /* Child SAs negotiated: proposal, PFS, SPIs, selectors */
+  guint32 decrypted_messages, undecrypted_messages;
 } ipsecdiag_tunnel_t;
 
 typedef struct ipsecdiag_engine ipsecdiag_engine_t;
 
 ipsecdiag_engine_t *ipsecdiag_engine_new(void);
 void ipsecdiag_engine_free(ipsecdiag_engine_t *engine);
+
+/* Keys to decrypt IKE and verify PSKs with (not owned: the store must live
+ * as long as the engine or until replaced; NULL none). Set before feeding. */
+void ipsecdiag_engine_set_keys(ipsecdiag_engine_t *engine, const ipsecdiag_keys_t *keys);
 
 /* Feed one IKE message (data starts at the IKE header, after any non-ESP
  * marker). A 1-byte 0xff payload on UDP 4500 is a NAT keepalive. Returns the

@@ -16,6 +16,7 @@ static void frame_free(gpointer data)
   ipsecdiag_frame_t *frame = data;
   if (frame->findings)
     g_ptr_array_free(frame->findings, TRUE);
+  g_free(frame->decrypted);
   g_free(frame);
 }
 
@@ -32,6 +33,8 @@ static void tunnel_free(gpointer data)
   }
   g_free(tunnel->id_i);
   g_free(tunnel->id_r);
+  g_free(tunnel->psk_verdict);
+  g_free(tunnel->child_sas);
   g_free(tunnel->messages);
   g_free(tunnel);
 }
@@ -80,6 +83,7 @@ void ipsecdiag_engine_free(ipsecdiag_engine_t *engine)
 {
   if (!engine)
     return;
+  engine_decrypt_free(engine);
   g_ptr_array_free(engine->final_findings, TRUE);
   g_hash_table_destroy(engine->frames);      /* owns the findings */
   g_ptr_array_free(engine->tunnels, TRUE);
@@ -681,7 +685,10 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
   engine_check_natt_support(engine, tunnel, frame, pkt, role,
                             is_response && (state == IPSECDIAG_ST_MR1 || state == IPSECDIAG_ST_AR1
                                             || state == IPSECDIAG_ST_INIT_RESP));
-  if (message && message->first_frame == pkt->frame)
+  if (engine->keys)
+    engine_decrypt_message(engine, tunnel, message && message->first_frame == pkt->frame ? message : NULL,
+                           frame, pkt, role, data, len, msg);
+  if (message && message->first_frame == pkt->frame && !message->decrypted)
     engine_check_inferred(engine, tunnel, message, frame);
   engine_lifecycle_on_message(engine, tunnel, message && message->first_frame == pkt->frame ? message : NULL,
                               msg, frame, pkt);

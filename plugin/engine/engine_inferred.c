@@ -58,6 +58,9 @@ static gboolean child_sa_followed(const ipsecdiag_tunnel_t *tunnel, const ipsecd
 
 const char *engine_inferred_rule(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_message_t *message)
 {
+  /* Decrypted with supplied keys: its payloads say what happened. */
+  if (message->decrypted)
+    return NULL;
   if (tunnel->version == 2 && message->is_response && message->encrypted_len
       && (message->exchange_type == IKEV2_EXCH_IKE_AUTH || message->exchange_type == IKEV2_EXCH_CREATE_CHILD_SA)) {
     const ipsecdiag_message_t *request = request_of(tunnel, message);

@@ -358,7 +358,11 @@ static void add_notify_finding(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *t
     finding_set(f, "offered_group", "%s", tunnel->ke_group_offered ? ike_dh_group_name(tunnel->ke_group_offered)
                                                                    : "(not seen)");
   }
-  if (n->type == IKE_N_NO_PROPOSAL_CHOSEN) {
+  if (n->type == IKE_N_NO_PROPOSAL_CHOSEN && phase2 && engine->decrypted_child_offer) {
+    /* Read from the decrypted request: the IKE offer is not what was refused. */
+    finding_set(f, "offered", "%s", engine->decrypted_child_offer);
+    finding_set(f, "differences", "%s", "compare the ESP proposals and the PFS group with the responder's Child SA configuration");
+  } else if (n->type == IKE_N_NO_PROPOSAL_CHOSEN) {
     finding_set(f, "offered", "%s", tunnel->offered_suites ? tunnel->offered_suites : "(the offer is not in the capture)");
     set_proposal_differences(engine, tunnel, f);
   }

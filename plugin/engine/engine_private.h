@@ -46,6 +46,13 @@ struct ipsecdiag_engine {
   ike_message_t scratch;         /* parse result of the message being fed (large) */
   struct engine_esp_health *esp_health;   /* engine_esp_health.c, NULL until ESP or a keepalive */
   engine_lifecycle_t *lifecycle; /* IP fragments, decrypted Informational content */
+  /* Decryption (engine_decrypt.c). */
+  const ipsecdiag_keys_t *keys;  /* not owned, NULL none */
+  GHashTable *decrypt_sas;       /* tunnel id -> engine_decrypt_state_t* */
+  ike_message_t *decrypt_scratch; /* parse of a decrypted message (allocated on first use) */
+  gboolean decrypt_cap_noted;
+  const char *decrypted_child_offer; /* while a decrypted phase 2 answer is checked: the request's
+                                        Child SA proposal and PFS, else NULL */
 };
 
 /* engine.c */
@@ -138,6 +145,13 @@ void engine_lifecycle_message_params(const ipsecdiag_engine_t *engine, const ips
 gboolean engine_lifecycle_fragments_lost(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel);
 /* End-of-capture findings of the tunnel's life. */
 void engine_lifecycle_evaluate(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel, GPtrArray *out);
+
+/* engine_decrypt.c: decrypt with supplied keys, verify PSKs, read what the
+ * encrypted messages say. Called for every new (not retransmitted) IKE message. */
+void engine_decrypt_message(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, ipsecdiag_message_t *message,
+                            ipsecdiag_frame_t *frame, const ipsecdiag_packet_t *pkt, ipsecdiag_role_t role,
+                            const guint8 *data, gsize len, const ike_message_t *msg);
+void engine_decrypt_free(ipsecdiag_engine_t *engine);
 
 /* engine_labels.c */
 guint8 engine_initial_ttl(guint8 ttl);      /* 32, 64, 128 or 255 */

@@ -13,12 +13,34 @@
 #include <epan/proto.h>
 #include <epan/tap.h>
 #include <epan/to_str.h>
+#include <wsutil/filesystem.h>
 
 #include "ipsecdiag-glue.h"
+#include "ipsecdiag/ike_decrypt.h"
+#include "ipsecdiag/keys.h"
 
 static int proto_ipsecdiag = -1;
 static dissector_handle_t ipsecdiag_handle;
 static gboolean pref_enabled = TRUE;
+static const char *pref_keys_file = "";
+
+/* The keys store of the keys file preference (NULL when none), what was
+ * loaded from which file, and the problems found in it. */
+static ipsecdiag_keys_t *keys_store;
+static char *keys_loaded_path;
+static guint keys_loaded_entries;
+static GPtrArray *keys_errors;
+static dissector_handle_t isakmp_handle;
+
+/* Wireshark's ESP dissector takes SAs from other dissectors through this
+ * function, exported by libwireshark but declared in a header (packet-ipsec.h)
+ * that is not installed. It keeps at most 16 such SAs for the life of the
+ * process and never removes one, so each SA is handed over once. */
+WS_DLL_PUBLIC void esp_sa_record_add_from_dissector(guint8 protocol, const gchar *srcIP, const char *dstIP,
+                                                    gchar *spi, guint8 encryption_algo, const gchar *encryption_key,
+                                                    guint8 authentication_algo, const gchar *authentication_key);
+#define ESP_HANDOFF_MAX 16
+static GHashTable *esp_handed;    /* "spi/src/dst" already given to the ESP dissector */
 
 static int hf_tunnel = -1;
 static int hf_version = -1;
@@ -52,10 +74,19 @@ static int hf_finding_cause = -1;
 static int hf_finding_remedy = -1;
 static int hf_finding_references = -1;
 static int hf_finding_final = -1;
+static int hf_keys_file = -1;
+static int hf_keys_problem = -1;
+static int hf_psk_verdict = -1;
+static int hf_child_sas = -1;
+static int hf_decryption = -1;
+static int hf_decrypted_counts = -1;
+static expert_field ei_keys_problem = EI_INIT;
 
 static gint ett_ipsecdiag = -1;
 static gint ett_finding = -1;
 static gint ett_long_text = -1;
+static gint ett_decrypted = -1;
+static gint ett_keys = -1;
 
 /* Other dissectors' fields this post-dissector reads. */
 static int hf_isakmp = -1;
@@ -294,6 +325,56 @@ static void add_tunnel_fields(proto_tree *tree, tvbuff_t *tvb, const ipsecdiag_t
   for (guint i = 0; i < G_N_ELEMENTS(optional); i++)
     if (optional[i].value)
       proto_item_set_generated(proto_tree_add_string(tree, optional[i].hf, tvb, 0, 0, optional[i].value));
+  if (tunnel->psk_verdict)
+    proto_item_set_generated(proto_tree_add_string(tree, hf_psk_verdict, tvb, 0, 0, tunnel->psk_verdict));
+  if (tunnel->child_sas)
+    proto_item_set_generated(proto_tree_add_string(tree, hf_child_sas, tvb, 0, 0, tunnel->child_sas));
+  if (tunnel->decrypted_messages || tunnel->undecrypted_messages)
+    proto_item_set_generated(proto_tree_add_string_format_value(tree, hf_decrypted_counts, tvb, 0, 0, "",
+        "%u decrypted, %u not", tunnel->decrypted_messages, tunnel->undecrypted_messages));
+}
+
+/* The keys file's state, on the first frame of each tunnel: a broken line
+ * must be seen, not only logged. Secrets never appear here. */
+static void add_keys_file_status(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo)
+{
+  if (!keys_loaded_path)
+    return;
+  proto_item *item = proto_tree_add_string_format_value(tree, hf_keys_file, tvb, 0, 0, keys_loaded_path,
+      "%s (%u entries, %u problems)", keys_loaded_path, keys_loaded_entries, keys_errors ? keys_errors->len : 0);
+  proto_item_set_generated(item);
+  if (!keys_errors || !keys_errors->len)
+    return;
+  proto_tree *sub = proto_item_add_subtree(item, ett_keys);
+  for (guint i = 0; i < keys_errors->len; i++)
+    proto_item_set_generated(proto_tree_add_string(sub, hf_keys_problem, tvb, 0, 0,
+                                                   g_ptr_array_index(keys_errors, i)));
+  expert_add_info_format(pinfo, item, &ei_keys_problem, "Keys file %s: %u lines not loaded, first: %s",
+                         keys_loaded_path, keys_errors->len, (const char *)g_ptr_array_index(keys_errors, 0));
+}
+
+/* The decrypted message as a new data source, dissected by Wireshark's own
+ * IKE dissector under the ipsecdiag subtree. */
+static void add_decrypted(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const ipsecdiag_frame_t *frame)
+{
+  proto_item *status = proto_tree_add_string(tree, hf_decryption, tvb, 0, 0,
+                                             ike_decrypt_status_name((ike_decrypt_status_t)frame->decrypt_status));
+  proto_item_set_generated(status);
+  if (!frame->decrypted || !frame->decrypted_len)
+    return;
+  tvbuff_t *plain = tvb_new_child_real_data(tvb, frame->decrypted, frame->decrypted_len, frame->decrypted_len);
+  add_new_data_source(pinfo, plain, "Decrypted IKE");
+  proto_tree *sub = proto_item_add_subtree(status, ett_decrypted);
+  if (isakmp_handle) {
+    /* Keep the Info column as the outer message set it. */
+    gboolean writable = col_get_writable(pinfo->cinfo, -1);
+    col_set_writable(pinfo->cinfo, -1, FALSE);
+    call_dissector_only(isakmp_handle, plain, pinfo, sub, NULL);
+    col_set_writable(pinfo->cinfo, -1, writable);
+  } else {
+    proto_tree_add_bytes_format(sub, hf_decryption, plain, 0, -1, NULL, "Decrypted IKE message (%u bytes)",
+                                frame->decrypted_len);
+  }
 }
 
 static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const ipsecdiag_frame_t *frame,
@@ -312,6 +393,8 @@ static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const ip
   }
   if (tunnel)
     add_tunnel_fields(sub, tvb, tunnel);
+  if (tunnel && tunnel->first_frame == pinfo->num)
+    add_keys_file_status(sub, tvb, pinfo);
 
   if (frame && frame->kind != IPSECDIAG_FRAME_ESP) {
     if (frame->sender_role)
@@ -340,6 +423,8 @@ static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const ip
                              frame->retransmission_of);
     }
     proto_item_set_generated(proto_tree_add_string(sub, hf_state, tvb, 0, 0, ipsecdiag_state_name(frame->state)));
+    if (frame->decrypt_status)
+      add_decrypted(sub, tvb, pinfo, frame);
   }
   if (esp_spi || (frame && frame->kind == IPSECDIAG_FRAME_ESP)) {
     proto_item_set_generated(proto_tree_add_uint(sub, hf_esp_spi, tvb, 0, 0, esp_spi));
@@ -456,9 +541,141 @@ static int resolve_field(const char *name)
   return id;
 }
 
+/* IANA ESP transform IDs (as the keys store resolves them) to the values
+ * of Wireshark's ESP dissector (esp_encryption_type_vals, esp_authentication_type_vals); -1 unsupported. */
+static int wireshark_esp_encr(const ipsecdiag_esp_keys_t *e)
+{
+  switch (e->encr_id) {
+  case 11: return 0;                          /* NULL */
+  case 3: return 1;                           /* 3DES-CBC */
+  case 12: return 2;                          /* AES-CBC */
+  case 13: return 3;                          /* AES-CTR */
+  case 2: return 4;                           /* DES-CBC */
+  case 7: return 5;                           /* Blowfish-CBC */
+  case IPSECDIAG_ENCR_TWOFISH_CBC: return 6;
+  case 6: return 7;                           /* CAST5-CBC */
+  case 18: return 9;                          /* AES-GCM-8 */
+  case 19: return 10;                         /* AES-GCM-12 */
+  case 20: return 11;                         /* AES-GCM-16 */
+  default: return -1;
+  }
+}
+
+static int wireshark_esp_integ(const ipsecdiag_esp_keys_t *e)
+{
+  switch (e->integ_id) {
+  case 0: return 0;
+  case 2: return 1;                           /* HMAC-SHA1-96 */
+  case IPSECDIAG_INTEG_HMAC_SHA2_256_96: return 2;
+  case 12: return 3;                          /* HMAC-SHA2-256-128 */
+  case 13: return 4;
+  case 14: return 5;
+  case 1: return 6;                           /* HMAC-MD5-96 */
+  case IPSECDIAG_INTEG_HMAC_RIPEMD160_96: return 7;
+  case IPSECDIAG_INTEG_UNCHECKED:
+    switch (e->integ_icv_len) {
+    case 8: return 8;
+    case 12: return 9;
+    case 16: return 10;
+    case 24: return 11;
+    case 32: return 12;
+    default: return -1;
+    }
+  default: return -1;
+  }
+}
+
+static char *hex_key(const ipsecdiag_secret_t *secret)
+{
+  GString *s = g_string_new("0x");
+  for (gsize i = 0; i < secret->len; i++)
+    g_string_append_printf(s, "%02x", secret->data[i]);
+  return g_string_free(s, FALSE);
+}
+
+/* ESP SAs of the keys file go to Wireshark's ESP dissector (it decrypts when
+ * its preference esp.enable_encryption_decode is on). */
+static void hand_esp_sas_to_wireshark(void)
+{
+  if (!keys_store)
+    return;
+  if (!esp_handed)
+    esp_handed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < ipsecdiag_keys_esp_count(keys_store); i++) {
+    const ipsecdiag_esp_keys_t *e = ipsecdiag_keys_esp(keys_store, i);
+    int encr = e ? wireshark_esp_encr(e) : -1, integ = e ? wireshark_esp_integ(e) : -1;
+    if (!e || encr < 0 || integ < 0) {
+      if (e)
+        ws_warning("ipsecdiag: %s: ESP SA 0x%08x: algorithm not known to Wireshark's ESP dissector",
+                   e->source ? e->source : "keys file", e->spi);
+      continue;
+    }
+    const char *src = e->src ? e->src : "*", *dst = e->dst ? e->dst : "*";
+    char *id = g_strdup_printf("%08x/%s/%s", e->spi, src, dst);
+    if (g_hash_table_contains(esp_handed, id)) {
+      g_free(id);
+      continue;
+    }
+    if (g_hash_table_size(esp_handed) >= ESP_HANDOFF_MAX) {
+      ws_warning("ipsecdiag: %s: ESP SA 0x%08x not given to the ESP dissector: it takes at most %d",
+                 e->source ? e->source : "keys file", e->spi, ESP_HANDOFF_MAX);
+      g_free(id);
+      continue;
+    }
+    g_hash_table_add(esp_handed, id);
+    char spi[16];
+    g_snprintf(spi, sizeof spi, "0x%08x", e->spi);
+    char *enc_key = hex_key(&e->enc_key), *auth_key = hex_key(&e->auth_key);
+    gboolean v6 = strchr(src, ':') || strchr(dst, ':');
+    esp_sa_record_add_from_dissector(v6 ? 2 : 1, src, dst, spi, (guint8)encr, enc_key, (guint8)integ, auth_key);
+    g_free(enc_key);
+    g_free(auth_key);
+  }
+}
+
+/* (Re)loads the keys file named by the preference; problems are logged
+ * with file and line and shown on the first frame of each tunnel. The engine
+ * is given the new store before the old one is freed. */
+static void load_keys_file(void)
+{
+  const char *path = pref_keys_file && *pref_keys_file ? pref_keys_file : NULL;
+  /* Read again each time (file opened, preferences applied): the file may
+   * have been edited under the same name. */
+  if (!path && !keys_store)
+    return;
+  ipsecdiag_keys_t *old = keys_store;
+  keys_store = NULL;
+  if (keys_errors)
+    g_ptr_array_free(keys_errors, TRUE);
+  keys_errors = NULL;
+  g_free(keys_loaded_path);
+  keys_loaded_path = NULL;
+  keys_loaded_entries = 0;
+  if (path) {
+    keys_store = ipsecdiag_keys_new();
+    keys_errors = g_ptr_array_new_with_free_func(g_free);
+    keys_loaded_entries = ipsecdiag_keys_load_file(keys_store, path, keys_errors);
+    keys_loaded_path = g_strdup(path);
+    for (guint i = 0; i < keys_errors->len; i++)
+      ws_warning("ipsecdiag: keys file %s", (const char *)g_ptr_array_index(keys_errors, i));
+    hand_esp_sas_to_wireshark();
+  }
+  if (engine)
+    ipsecdiag_engine_set_keys(engine, keys_store);
+  ipsecdiag_keys_free(old);
+}
+
+static void apply_prefs(void)
+{
+  load_keys_file();
+}
+
 static void ipsecdiag_init(void)
 {
   engine = ipsecdiag_engine_new();
+  load_keys_file();
+  ipsecdiag_engine_set_keys(engine, keys_store);
+  isakmp_handle = find_dissector("isakmp");
   hf_isakmp = resolve_field("isakmp");
   hf_esp_spi_in = resolve_field("esp.spi");
   hf_esp_sequence_in = resolve_field("esp.sequence");
@@ -523,8 +740,10 @@ void proto_register_ipsecdiag(void)
                           NULL, 0x0, "From vendor IDs", HFILL}},
     {&hf_vendor_ids, {"Vendor IDs", "ipsecdiag.vendor_ids", FT_STRING, BASE_NONE, NULL, 0x0,
                       "Named vendor IDs of one peer", HFILL}},
-    {&hf_id_i, {"Initiator ID (cleartext)", "ipsecdiag.id_i", FT_STRING, BASE_NONE, NULL, 0x0, NULL, HFILL}},
-    {&hf_id_r, {"Responder ID (cleartext)", "ipsecdiag.id_r", FT_STRING, BASE_NONE, NULL, 0x0, NULL, HFILL}},
+    {&hf_id_i, {"Initiator ID", "ipsecdiag.id_i", FT_STRING, BASE_NONE, NULL, 0x0,
+                "Seen in the clear (Aggressive Mode) or decrypted with the keys file", HFILL}},
+    {&hf_id_r, {"Responder ID", "ipsecdiag.id_r", FT_STRING, BASE_NONE, NULL, 0x0,
+                "Seen in the clear (Aggressive Mode) or decrypted with the keys file", HFILL}},
     {&hf_esp_spi, {"ESP SPI", "ipsecdiag.esp.spi", FT_UINT32, BASE_HEX, NULL, 0x0, NULL, HFILL}},
     {&hf_esp_direction, {"ESP direction", "ipsecdiag.esp.direction", FT_STRING, BASE_NONE, NULL, 0x0,
                          NULL, HFILL}},
@@ -539,17 +758,40 @@ void proto_register_ipsecdiag(void)
                               NULL, HFILL}},
     {&hf_finding_final, {"Needed the whole capture", "ipsecdiag.finding.final", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
                          "Shown on this earlier frame once the end of the capture made it certain", HFILL}},
+    {&hf_keys_file, {"Keys file", "ipsecdiag.keys_file", FT_STRING, BASE_NONE, NULL, 0x0,
+                     "The keys file of the preference ipsecdiag.keys_file", HFILL}},
+    {&hf_keys_problem, {"Line not loaded", "ipsecdiag.keys_file.problem", FT_STRING, BASE_NONE, NULL, 0x0,
+                        "file:line: what is wrong with it", HFILL}},
+    {&hf_psk_verdict, {"PSK check", "ipsecdiag.psk", FT_STRING, BASE_NONE, NULL, 0x0,
+                       "Which keys-file PSK each side used (from HASH_I/HASH_R, AUTH or decryption)", HFILL}},
+    {&hf_child_sas, {"Child SAs (decrypted)", "ipsecdiag.child_sas", FT_STRING, BASE_NONE, NULL, 0x0,
+                     "Child SAs read from decrypted messages: proposal, PFS, SPI, traffic selectors", HFILL}},
+    {&hf_decryption, {"Decryption", "ipsecdiag.decryption", FT_STRING, BASE_NONE, NULL, 0x0,
+                      "Result of decrypting this message with the keys file", HFILL}},
+    {&hf_decrypted_counts, {"Messages decrypted", "ipsecdiag.decrypted", FT_STRING, BASE_NONE, NULL, 0x0,
+                            NULL, HFILL}},
   };
-  static gint *ett[] = {&ett_ipsecdiag, &ett_finding, &ett_long_text};
+  static gint *ett[] = {&ett_ipsecdiag, &ett_finding, &ett_long_text, &ett_decrypted, &ett_keys};
+  static ei_register_info ei[] = {
+    {&ei_keys_problem, {"ipsecdiag.keys_file.error", PI_MALFORMED, PI_WARN,
+                        "A line of the keys file was not loaded", EXPFILL}},
+  };
 
   proto_ipsecdiag = proto_register_protocol("IPsec diagnosis", "ipsecdiag", "ipsecdiag");
   proto_register_field_array(proto_ipsecdiag, hf, array_length(hf));
   proto_register_subtree_array(ett, array_length(ett));
   ipsecdiag_expert_register(proto_ipsecdiag);
 
-  module_t *module = prefs_register_protocol(proto_ipsecdiag, NULL);
+  expert_module_t *expert = expert_register_protocol(proto_ipsecdiag);
+  expert_register_field_array(expert, ei, array_length(ei));
+
+  module_t *module = prefs_register_protocol(proto_ipsecdiag, apply_prefs);
   prefs_register_bool_preference(module, "enable", "Diagnose IPsec (IKE, ESP) traffic",
                                  "Run the ipsecdiag post-dissector on every frame", &pref_enabled);
+  prefs_register_filename_preference(module, "keys_file", "Keys file (PSKs, DH secrets, IKE keys)",
+      "File with pre-shared keys, DH shared secrets and IKE keys used to decrypt IKE and verify PSKs "
+      "(ipsecdiag keys format, or Wireshark's ikev1/ikev2_decryption_table files). See docs/keys.md.",
+      &pref_keys_file, FALSE);
 
   ipsecdiag_handle = create_dissector_handle(dissect_ipsecdiag, proto_ipsecdiag);
   register_postdissector(ipsecdiag_handle);
