@@ -13,6 +13,7 @@
 #include "engine_private.h"
 #include "ipsecdiag/ike_decrypt.h"
 #include "ipsecdiag/ike_names.h"
+#include "ipsecdiag/esp.h"
 
 #define MAX_SELECTOR_TEXT 160
 
@@ -30,6 +31,8 @@ typedef struct {
   guint16 request_group;
   char *request_proposal;
   char *request_ts_i, *request_ts_r;
+  guint32 request_spi;           /* SPI the Child SA initiator receives on, 0 none */
+  guint32 request_rekeys_spi;    /* REKEY_SA: the Child SA it replaces, 0 none */
   char *expected_id_r;           /* IKEv2 IDr the initiator asked for */
   gboolean auth_hint_noted;
 } decrypt_state_t;
@@ -354,6 +357,50 @@ static void append_child(ipsecdiag_tunnel_t *tunnel, const char *text)
   tunnel->child_sas = joined;
 }
 
+static guint32 spi_value(const guint8 *s)
+{
+  return (guint32)s[0] << 24 | (guint32)s[1] << 16 | (guint32)s[2] << 8 | s[3];
+}
+
+static guint32 first_proposal_spi(const ike_message_t *pm)
+{
+  if (pm->n_proposals && pm->proposals[0].spi_size == 4)
+    return spi_value(pm->proposals[0].spi);
+  return 0;
+}
+
+static guint32 rekey_sa_spi(const ike_message_t *pm)
+{
+  for (guint i = 0; i < pm->n_notifies; i++)
+    if (pm->major_version == 2 && pm->notifies[i].type == IKEV2_N_REKEY_SA && pm->notifies[i].spi_size == 4
+        && pm->notifies[i].spi)
+      return spi_value(pm->notifies[i].spi);
+  return 0;
+}
+
+/* What a decrypted Informational carried: the lifecycle analysis then knows
+ * instead of guessing, and Deleted Child SAs stop being expected to carry ESP. */
+static void note_informational(ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
+                               const ike_message_t *pm, const ipsecdiag_frame_t *frame,
+                               const ipsecdiag_packet_t *pkt)
+{
+  if (pm->exchange_type != IKEV1_EXCH_INFORMATIONAL && pm->exchange_type != IKEV2_EXCH_INFORMATIONAL)
+    return;
+  ipsecdiag_informational_t content = IPSECDIAG_INFO_OTHER;
+  if (pm->has_delete) {
+    content = pm->delete_protocol_id == 1 ? IPSECDIAG_INFO_DELETE_IKE : IPSECDIAG_INFO_DELETE_CHILD;
+    for (guint i = 0; pm->delete_spi_size == 4 && i < pm->delete_n_stored; i++)
+      ipsecdiag_engine_note_child_sa_deleted(engine, pkt, tunnel->id, spi_value(pm->delete_spis + 4 * i));
+  } else if (pm->major_version == 2 && pm->n_payloads == 0) {
+    content = IPSECDIAG_INFO_EMPTY;
+  } else {
+    for (guint i = 0; i < pm->n_notifies; i++)
+      if (pm->major_version == 1 && (pm->notifies[i].type == 36136 || pm->notifies[i].type == 36137))
+        content = IPSECDIAG_INFO_DPD;   /* R-U-THERE, R-U-THERE-ACK (RFC 3706) */
+  }
+  ipsecdiag_engine_set_informational(engine, frame->frame, content);
+}
+
 static void check_child(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, decrypt_state_t *st,
                         const ike_message_t *pm, ipsecdiag_frame_t *frame, const ipsecdiag_packet_t *pkt,
                         ipsecdiag_role_t role)
@@ -378,6 +425,8 @@ static void check_child(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, 
     engine_attach_finding(engine, frame, f);
 
     if (is_request) {
+      st->request_spi = first_proposal_spi(pm);
+      st->request_rekeys_spi = rekey_sa_spi(pm);
       st->request_message_id = pm->message_id;
       st->request_exchange = pm->exchange_type;
       st->request_pfs = pfs;
@@ -393,6 +442,11 @@ static void check_child(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, 
                                    pfs_desc, spi, ts_i, ts_r);
       append_child(tunnel, text);
       g_free(text);
+      /* ESP is then linked to this Child SA by SPI (engine_esp_health.c). */
+      guint32 response_spi = first_proposal_spi(pm);
+      if (st->request_spi && response_spi)
+        ipsecdiag_engine_note_child_sa(engine, pkt, tunnel->id, st->request_spi, response_spi,
+                                       st->request_rekeys_spi);
       /* The responder may narrow the selectors: the tunnel then carries
        * less than the initiator asked for, and comes up only one way. */
       if (strcmp(st->request_ts_i, ts_i) != 0 || strcmp(st->request_ts_r, ts_r) != 0) {
@@ -544,6 +598,7 @@ void engine_decrypt_message(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunn
         || pm->exchange_type == IKEV1_EXCH_INFORMATIONAL || pm->exchange_type == IKEV2_EXCH_INFORMATIONAL)
       check_child(engine, tunnel, st, pm, frame, pkt, role);
     check_auth_refused(engine, tunnel, st, pm, frame, pkt, role);
+    note_informational(engine, tunnel, pm, frame, pkt);
     break;
   }
   case IKE_DEC_WRONG_KEY:
