@@ -66,6 +66,9 @@ class Tshark:
         self.env.pop("WIRESHARK_CONFIG_DIR", None)
         self.prefix = []
         self.preload = ["LD_PRELOAD=" + args.preload] if args.preload else []
+        if args.preload:
+            # Extcap helpers would inherit the sanitizer runtime (androiddump then hangs).
+            self.env["WIRESHARK_EXTCAP_DIR"] = os.path.join(self.tmp, "no-extcap")
         if not args.installed:
             if not args.plugin:
                 sys.exit("run_captures.py: give --plugin (built plugin) or --installed")

@@ -8,14 +8,14 @@ one pass and in two passes (-2):
   none      tshark with a plugin dir that does not hold the plugin (the baseline)
   disabled  the plugin loaded but --disable-protocol ipsecdiag
   plugin    the plugin loaded and enabled
-and measures wall time (median of --runs), peak RSS (/usr/bin/time) and
+and measures wall and CPU time (median of --runs), peak RSS (/usr/bin/time) and
 instruction counts (perf stat if the machine has hardware counters, else
 callgrind on the first --slice packets; the one-packet start-up cost is
 subtracted so the ratio is per packet). Instruction counts are the figure of
 merit: wall times on a shared 2-core machine are noisy.
 
 Targets checked: mixed <= 1.03x and IPsec-heavy <= 1.15x of the baseline
-(instructions per packet), and memory that grows with IKE SAs, not with ESP
+(instructions per packet; CPU time when instructions are not counted), and memory that grows with IKE SAs, not with ESP
 packets: the same 1,000 tunnels with 10x the ESP packets must not add to the
 plugin's extra RSS beyond noise.
 
@@ -75,13 +75,13 @@ class Runner:
         return cmd
 
     def run_timed(self, config, capture, passes):
-        """(wall seconds, peak RSS in KiB)."""
+        """(wall seconds, CPU seconds (user + system), peak RSS in KiB)."""
         out = os.path.join(self.workdir, "time.out")
-        cmd = ["/usr/bin/time", "-f", "%e %M", "-o", out] + self.command(config, capture, passes)
+        cmd = ["/usr/bin/time", "-f", "%e %U %S %M", "-o", out] + self.command(config, capture, passes)
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, cwd=self.workdir)
         with open(out) as f:
-            wall, rss = f.read().split()[-2:]
-        return float(wall), int(rss)
+            wall, user, system, rss = f.read().split()[-4:]
+        return float(wall), float(user) + float(system), int(rss)
 
     def perf_works(self):
         try:
@@ -117,45 +117,59 @@ def slice_capture(capture, packets, out):
     return out
 
 
+STARTUP_INSTRUCTIONS = {}
+
+
+def startup_instructions(runner, config, capture, passes):
+    """Instructions of a one-packet run (start-up and end), the same for every capture."""
+    if (config, passes) not in STARTUP_INSTRUCTIONS:
+        first = slice_capture(capture, 1, capture + ".first.pcap")
+        STARTUP_INSTRUCTIONS[(config, passes)] = runner.instructions(config, first, passes)
+    return STARTUP_INSTRUCTIONS[(config, passes)]
+
+
 def measure(runner, name, capture, args, report):
     """Wall time, RSS and instructions of every config and pass count on capture."""
     results = {}
     instruction_slice = None
-    startup = None
     if args.slice:
         instruction_slice = slice_capture(capture, args.slice, capture + ".slice.pcap")
-        startup = slice_capture(capture, 1, capture + ".first.pcap")
     for passes in (1, 2):
         for config in CONFIGS:
-            walls, rss = [], 0
+            walls, cpus, rss = [], [], 0
             for _ in range(args.runs):
-                wall, peak = runner.run_timed(config, capture, passes)
+                wall, cpu, peak = runner.run_timed(config, capture, passes)
                 walls.append(wall)
+                cpus.append(cpu)
                 rss = max(rss, peak)
-            entry = {"wall": statistics.median(walls), "walls": walls, "rss": rss}
-            if instruction_slice:
+            entry = {"wall": statistics.median(walls), "walls": walls, "cpu": statistics.median(cpus), "rss": rss}
+            if instruction_slice and config in args.count_configs:
                 total = runner.instructions(config, instruction_slice, passes)
-                base = runner.instructions(config, startup, passes)
+                base = startup_instructions(runner, config, capture, passes)
                 entry["instr"] = total
                 entry["instr_startup"] = base
                 entry["instr_per_packet"] = (total - base) / max(1, args.slice - 1)
             results[(passes, config)] = entry
-            report("  %-8s %d pass%s: wall %6.2f s (runs %s)  peak RSS %7.1f MiB%s" % (
+            report("  %-8s %d pass%s: wall %6.2f s (runs %s)  CPU %6.2f s  peak RSS %7.1f MiB%s" % (
                 config, passes, "" if passes == 1 else "es", entry["wall"],
-                " ".join("%.2f" % w for w in walls), rss / 1024.0,
+                " ".join("%.2f" % w for w in walls), entry["cpu"], rss / 1024.0,
                 "  instr %.3e (%.0f/packet after start-up)" % (entry["instr"], entry["instr_per_packet"])
-                if instruction_slice else ""))
+                if "instr" in entry else ""))
     return results
 
 
 def ratios(results, passes, against, report, label, target):
     plugin, base = results[(passes, "plugin")], results[(passes, against)]
     wall = plugin["wall"] / base["wall"]
+    cpu = plugin["cpu"] / base["cpu"]
     rss = plugin["rss"] / base["rss"]
-    text = "  %s, %d pass%s, plugin / %s: wall %.3fx, peak RSS %.3fx (+%.1f MiB)" % (
-        label, passes, "" if passes == 1 else "es", against, wall, rss, (plugin["rss"] - base["rss"]) / 1024.0)
+    text = "  %s, %d pass%s, plugin / %s: wall %.3fx, CPU %.3fx, peak RSS %.3fx (+%.1f MiB)" % (
+        label, passes, "" if passes == 1 else "es", against, wall, cpu, rss, (plugin["rss"] - base["rss"]) / 1024.0)
     ok = True
-    if "instr_per_packet" in plugin:
+    if "instr_per_packet" not in base and target is not None:
+        ok = cpu <= target
+        text += "  target (CPU) <= %.2fx: %s" % (target, "ok" if ok else "MISSED")
+    if "instr_per_packet" in plugin and "instr_per_packet" in base:
         instr = plugin["instr_per_packet"] / base["instr_per_packet"]
         total = plugin["instr"] / base["instr"]
         text += ", instructions %.3fx per packet (%.3fx with start-up)" % (instr, total)
@@ -176,6 +190,8 @@ def main():
     parser.add_argument("--runs", type=int, default=3, help="timed runs per configuration (median)")
     parser.add_argument("--slice", type=int, default=20000,
                         help="packets counted with callgrind (0: no instruction counts)")
+    parser.add_argument("--count-configs", default="none,plugin",
+                        help="configurations counted with callgrind (comma-separated; none,disabled,plugin)")
     parser.add_argument("--memory-tunnels", type=int, default=1000, help="tunnels of the ESP scaling check")
     parser.add_argument("--memory-esp", type=int, default=50, help="ESP packets per tunnel (then 10x)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 20,000 packets, 1 run, 5,000-packet slice")
@@ -186,6 +202,7 @@ def main():
         args.packets, args.tunnels, args.runs, args.slice = 20000, 1000, 1, 5000
         args.memory_tunnels, args.memory_esp = 200, 20
     args.slice = min(args.slice, args.packets)
+    args.count_configs = args.count_configs.split(",")
 
     workdir = args.workdir or tempfile.mkdtemp(prefix="ipsecdiag-bench-")
     os.makedirs(workdir, exist_ok=True)
@@ -231,7 +248,7 @@ def main():
         for passes in (1, 2):
             rss = {}
             for config in ("none", "plugin"):
-                rss[config] = max(runner.run_timed(config, path, passes)[1] for _ in range(max(1, args.runs)))
+                rss[config] = max(runner.run_timed(config, path, passes)[2] for _ in range(max(1, args.runs)))
             extra[(factor, passes)] = rss["plugin"] - rss["none"]
             report("  ESP x%-2d %d pass%s: peak RSS none %.1f MiB, plugin %.1f MiB, plugin adds %.1f MiB" % (
                 factor, passes, "" if passes == 1 else "es", rss["none"] / 1024.0, rss["plugin"] / 1024.0,
