@@ -571,8 +571,12 @@ static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
   if (tree)
     render(tvb, pinfo, tree, frame, esp_tunnel, esp_spi);
   /* The packet list is redrawn without a tree: the column needs no tree. */
-  if (frame && frame->message && frame->kind == IPSECDIAG_FRAME_IKE)
-    col_append_fstr(pinfo->cinfo, COL_INFO, " [%s]", frame->message);
+  if (frame && frame->message && frame->kind == IPSECDIAG_FRAME_IKE) {
+    /* Three appends cost less than one formatted append (printf) per IKE frame. */
+    col_append_str(pinfo->cinfo, COL_INFO, " [");
+    col_append_str(pinfo->cinfo, COL_INFO, frame->message);
+    col_append_str(pinfo->cinfo, COL_INFO, "]");
+  }
   guint32 tunnel = frame ? frame->tunnel : esp_tunnel;
   if (tunnel) {
     ipsecdiag_tap_record_t *record = wmem_new(pinfo->pool, ipsecdiag_tap_record_t);

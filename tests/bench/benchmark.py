@@ -110,9 +110,15 @@ class Runner:
         return int(match.group(1))
 
 
-def slice_capture(capture, packets, out):
-    subprocess.run(["editcap", "-F", "pcap", "-r", capture, out, "1-%d" % packets], check=True,
-                   stdout=subprocess.DEVNULL)
+def packet_count(capture):
+    out = subprocess.run(["capinfos", "-c", "-M", "-T", "-r", capture], stdout=subprocess.PIPE,
+                         universal_newlines=True, check=True).stdout
+    return int(out.split()[-1])
+
+
+def slice_capture(capture, packets, out, first=1):
+    subprocess.run(["editcap", "-F", "pcap", "-r", capture, out, "%d-%d" % (first, first + packets - 1)],
+                   check=True, stdout=subprocess.DEVNULL)
     os.chmod(out, 0o644)
     return out
 
@@ -133,7 +139,8 @@ def measure(runner, name, capture, args, report):
     results = {}
     instruction_slice = None
     if args.slice:
-        instruction_slice = slice_capture(capture, args.slice, capture + ".slice.pcap")
+        first = 1 if args.slice_at == "start" else max(1, packet_count(capture) // 2 - args.slice // 2)
+        instruction_slice = slice_capture(capture, args.slice, capture + ".slice.pcap", first)
     for passes in (1, 2):
         for config in args.configs:
             walls, cpus, rss = [], [], 0
@@ -190,6 +197,9 @@ def main():
     parser.add_argument("--runs", type=int, default=3, help="timed runs per configuration (median)")
     parser.add_argument("--slice", type=int, default=20000,
                         help="packets counted with callgrind (0: no instruction counts)")
+    parser.add_argument("--slice-at", choices=["start", "middle"], default="start",
+                        help="counted slice from the start (every tunnel's IKE, IKE-dense) or the middle "
+                             "(ESP-dense, SAs set up before the slice)")
     parser.add_argument("--configs", default="none,disabled,plugin",
                         help="configurations timed (comma-separated; none and plugin are needed)")
     parser.add_argument("--count-configs", default="none,plugin",
