@@ -285,8 +285,12 @@ static void packet_meta(packet_info *pinfo, tvbuff_t *tvb, const ip_header_t *ip
     pkt->src.port = (guint16)pinfo->srcport;
     pkt->dst.port = (guint16)pinfo->destport;
   }
+  /* The outermost header's TTL; most frames have only the one already parsed. */
   ip_header_t outer;
-  pkt->ttl = outer_ip(tvb, pinfo, &outer) ? outer.ttl : ip->ttl;
+  if (ip->offset == link_header_len(tvb, pinfo))
+    pkt->ttl = ip->ttl;
+  else
+    pkt->ttl = outer_ip(tvb, pinfo, &outer) ? outer.ttl : ip->ttl;
 }
 
 /* The IKE message of a frame the isakmp dissector took: the UDP payload,
@@ -327,19 +331,19 @@ static gboolean esp_ip(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip)
 
 /* An ESP header (native or in UDP, RFC 3948): SPI, sequence and the length
  * from the SPI on. */
-static gboolean esp_header(tvbuff_t *tvb, packet_info *pinfo, guint32 *spi, guint32 *sequence, guint32 *length)
+static gboolean esp_header(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip, guint32 *spi, guint32 *sequence,
+                           guint32 *length)
 {
-  ip_header_t ip;
-  if (!esp_ip(tvb, pinfo, &ip))
+  if (!esp_ip(tvb, pinfo, ip))
     return FALSE;
   gint esp, available;
-  tvbuff_t *data = ip_payload(tvb, pinfo, &ip, &esp, &available);
+  tvbuff_t *data = ip_payload(tvb, pinfo, ip, &esp, &available);
   if (!data)
     return FALSE;
-  if (ip.next == 17) {
+  if (ip->next == 17) {
     esp += 8;
     available -= 8;
-  } else if (ip.next != 50) {
+  } else if (ip->next != 50) {
     return FALSE;
   }
   if (available < 8 || !tvb_bytes_exist(data, esp, 8))
@@ -387,9 +391,7 @@ static const ipsecdiag_frame_t *feed_frame(tvbuff_t *tvb, packet_info *pinfo, gu
   }
   if (layers & LAYER_ESP) {
     guint32 esp_len;
-    if (!esp_header(tvb, pinfo, esp_spi, esp_sequence, &esp_len))
-      return NULL;
-    if (!esp_ip(tvb, pinfo, &ip))
+    if (!esp_header(tvb, pinfo, &ip, esp_spi, esp_sequence, &esp_len))
       return NULL;
     packet_meta(pinfo, tvb, &ip, &pkt);
     return ipsecdiag_engine_feed_esp(engine, &pkt, *esp_spi, *esp_sequence, esp_len);
@@ -555,8 +557,9 @@ static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
     ipsecdiag_engine_finalize(engine);
     frame = ipsecdiag_engine_frame(engine, pinfo->num);
     guint32 esp_length;
+    ip_header_t ip;
     if (!frame && (frame_layers(pinfo) & LAYER_ESP))
-      esp_header(tvb, pinfo, &esp_spi, &esp_sequence, &esp_length);
+      esp_header(tvb, pinfo, &ip, &esp_spi, &esp_sequence, &esp_length);
   }
   if (frame && frame->kind == IPSECDIAG_FRAME_ESP)
     esp_spi = frame->esp_spi;           /* an ESP frame with findings has a record */
