@@ -6,7 +6,13 @@
 #  2. the installed plugin: tshark -G plugins lists it, and the capture suite
 #     passes with the system-installed plugin and rules;
 #  3. AddressSanitizer + UBSan build (clang) of the engine: unit tests and a
-#     short libFuzzer run of every fuzz target.
+#     short libFuzzer run of every fuzz target;
+#  4. the plugin itself built with AddressSanitizer + UBSan (gcc) and loaded
+#     into tshark (LD_PRELOAD of the ASan runtime): the capture suite on a
+#     subset of scenarios (IPSECDIAG_SANITIZE_SCENARIOS, "all" for every one),
+#     then every capture mutated and truncated (tests/mutate_captures.py,
+#     short run: one seed, one snaplen, two passes; docs/fuzzing.md has the
+#     longer run).
 set -eu
 cd "$(dirname "$0")/.."
 SRC=$(pwd)
@@ -33,4 +39,20 @@ cmake -S "$SRC" -B "$OUT/asan" -DCMAKE_C_COMPILER=clang -DIPSECDIAG_BUILD_PLUGIN
 cmake --build "$OUT/asan" -j"$JOBS"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$OUT/asan" --output-on-failure
+echo "== 4. sanitized plugin in tshark: capture suite (subset) and mutated captures =="
+cmake -S "$SRC" -B "$OUT/asan-plugin" -DCMAKE_C_COMPILER=gcc -DCMAKE_INSTALL_PREFIX=/usr \
+  -DIPSECDIAG_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF
+cmake --build "$OUT/asan-plugin" -j"$JOBS" --target ipsecdiag
+ASAN_RUNTIME=$(gcc -print-file-name=libasan.so)
+SANITIZED_PLUGIN="$OUT/asan-plugin/stage/4.0/epan/ipsecdiag.so"
+SCENARIOS=${IPSECDIAG_SANITIZE_SCENARIOS:-"healthy-ikev1 healthy-nat-ikev2 answered-after-retransmit-ikev2
+  no-daemon-ikev2 proposal-mismatch-ikev1 quickmode-unanswered-ikev1 udp4500-blocked-retry-ikev2"}
+[ "$SCENARIOS" = all ] && SCENARIOS=
+# tshark's own leaks are not the plugin's; any UBSan report is fatal.
+# shellcheck disable=SC2086
+ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  python3 tests/run_captures.py --plugin "$SANITIZED_PLUGIN" --rules rules --preload "$ASAN_RUNTIME" $SCENARIOS
+ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  python3 tests/mutate_captures.py --plugin "$SANITIZED_PLUGIN" --rules rules --preload "$ASAN_RUNTIME" \
+  --seeds 1 --snaplens 90 --modes 2pass --keep "$OUT/mutate-failures"
 echo "== all tests passed =="

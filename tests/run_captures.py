@@ -22,11 +22,14 @@ A scenario folder holding a file named "keys" (docs/keys.md) is run with
 
 Usage:
   run_captures.py [--plugin PATH] [--rules DIR] [--installed] [--regenerate]
-                  [--tshark tshark] [SCENARIO ...]
+                  [--tshark tshark] [--preload LIB] [SCENARIO ...]
 --plugin/--rules use a freshly built plugin (staged in a temporary plugin dir;
 when run as root tshark is run as 'nobody', since tshark ignores
 WIRESHARK_PLUGIN_DIR for root). --installed uses the plugin installed in the
 system plugin dir instead.
+--preload LIB runs tshark with LD_PRELOAD=LIB: the AddressSanitizer runtime for
+a plugin built with -DIPSECDIAG_SANITIZE=ON (ASAN_OPTIONS and UBSAN_OPTIONS are
+passed on from the environment); any sanitizer report fails the run.
 """
 import argparse
 import difflib
@@ -50,6 +53,11 @@ FIELDS = [
 ]
 
 
+def sanitizer_report(stderr):
+    """True if AddressSanitizer or UBSan reported something."""
+    return "ERROR: AddressSanitizer" in stderr or "runtime error:" in stderr or "ERROR: LeakSanitizer" in stderr
+
+
 class Tshark:
     """Runs tshark with the plugin under test."""
 
@@ -60,6 +68,10 @@ class Tshark:
         self.env = dict(os.environ, HOME=self.tmp, LC_ALL="C", TZ="UTC")
         self.env.pop("WIRESHARK_CONFIG_DIR", None)
         self.prefix = []
+        self.preload = ["LD_PRELOAD=" + args.preload] if args.preload else []
+        if args.preload:
+            # Extcap helpers would inherit the sanitizer runtime (androiddump then hangs).
+            self.env["WIRESHARK_EXTCAP_DIR"] = os.path.join(self.tmp, "no-extcap")
         if not args.installed:
             if not args.plugin:
                 sys.exit("run_captures.py: give --plugin (built plugin) or --installed")
@@ -92,7 +104,8 @@ class Tshark:
         return self.capture_copies[capture]
 
     def run(self, capture, mode, extra):
-        cmd = self.prefix + ["env", "HOME=" + self.tmp, self.tshark, "-n", "-r", self.readable(capture)]
+        cmd = self.prefix + ["env", "HOME=" + self.tmp] + self.preload + [self.tshark, "-n", "-r",
+                                                                          self.readable(capture)]
         if self.keys_file:
             cmd += ["-o", "ipsecdiag.keys_file:" + self.readable(self.keys_file)]
         if mode == "2pass":
@@ -100,12 +113,12 @@ class Tshark:
         cmd += extra
         result = subprocess.run(cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 universal_newlines=True, cwd=self.tmp)
-        if result.returncode != 0:
+        if result.returncode != 0 or sanitizer_report(result.stderr):
             raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), result.returncode, result.stderr))
         return result.stdout
 
     def check_plugin_loaded(self):
-        out = subprocess.run(self.prefix + ["env", "HOME=" + self.tmp, self.tshark, "-G", "plugins"],
+        out = subprocess.run(self.prefix + ["env", "HOME=" + self.tmp] + self.preload + [self.tshark, "-G", "plugins"],
                              env=self.env, stdout=subprocess.PIPE, universal_newlines=True, cwd=self.tmp).stdout
         if "ipsecdiag" not in out:
             sys.exit("run_captures.py: tshark did not load the ipsecdiag plugin:\n" + out)
@@ -196,6 +209,7 @@ def main():
     parser.add_argument("--installed", action="store_true")
     parser.add_argument("--regenerate", action="store_true", help="rewrite the expected files")
     parser.add_argument("--tshark", default="tshark")
+    parser.add_argument("--preload", help="LD_PRELOAD for tshark (sanitizer runtime)")
     parser.add_argument("scenario", nargs="*")
     args = parser.parse_args()
 

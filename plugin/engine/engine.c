@@ -191,10 +191,8 @@ static guint64 message_digest(const guint8 *data, gsize len)
 static ipsecdiag_tunnel_t *tunnel_create(ipsecdiag_engine_t *engine, const ike_message_t *msg,
                                          const ipsecdiag_packet_t *pkt)
 {
-  if (engine->tunnels->len >= IPSECDIAG_MAX_TUNNELS) {
-    engine_note_cap(engine, &engine->tunnel_cap_noted, "tunnel_cap_reached", pkt->frame, IPSECDIAG_MAX_TUNNELS);
-    return NULL;
-  }
+  if (engine->tunnels->len >= IPSECDIAG_MAX_TUNNELS)
+    return NULL;                        /* the caller notes the cap on the frame */
   ipsecdiag_tunnel_t *tunnel = g_new0(ipsecdiag_tunnel_t, 1);
   g_ptr_array_add(engine->tunnels, tunnel);
   tunnel->id = engine->tunnels->len;
@@ -414,10 +412,12 @@ static const char *name_v1(const ipsecdiag_tunnel_t *tunnel, const ike_message_t
 static const char *name_v2(const ike_message_t *msg, gboolean *is_request, gboolean *is_response,
                            guint8 *state)
 {
-  static const char *const requests[] = {"IKE_SA_INIT request", "IKE_AUTH request",
-                                         "CREATE_CHILD_SA request", "INFORMATIONAL request"};
-  static const char *const responses[] = {"IKE_SA_INIT response", "IKE_AUTH response",
-                                          "CREATE_CHILD_SA response", "INFORMATIONAL response"};
+  /* One table indexed [response][exchange]: gcc's object-size check misreads
+   * an index into "response ? responses : requests". */
+  static const char *const names[2][4] = {
+    {"IKE_SA_INIT request", "IKE_AUTH request", "CREATE_CHILD_SA request", "INFORMATIONAL request"},
+    {"IKE_SA_INIT response", "IKE_AUTH response", "CREATE_CHILD_SA response", "INFORMATIONAL response"},
+  };
   gboolean response = (msg->flags & IKEV2_FLAG_RESPONSE) != 0;
   *is_response = response;
   *is_request = !response;
@@ -440,7 +440,7 @@ static const char *name_v2(const ike_message_t *msg, gboolean *is_request, gbool
     break;
   }
   if (msg->exchange_type >= IKEV2_EXCH_IKE_SA_INIT && msg->exchange_type <= IKEV2_EXCH_INFORMATIONAL)
-    return (response ? responses : requests)[msg->exchange_type - IKEV2_EXCH_IKE_SA_INIT];
+    return names[response ? 1 : 0][msg->exchange_type - IKEV2_EXCH_IKE_SA_INIT];
   return response ? "IKEv2 response" : "IKEv2 request";
 }
 
@@ -578,6 +578,8 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
   if (!tunnel) {
     tunnel = tunnel_create(engine, msg, pkt);
     if (!tunnel) {
+      engine_note_cap_on_frame(engine, &engine->tunnel_cap_noted, "tunnel_cap_reached", frame,
+                               IPSECDIAG_MAX_TUNNELS);
       frame->message = ike_exchange_name(msg->exchange_type);
       return frame;
     }
@@ -620,7 +622,8 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
   ipsecdiag_message_t *message = find_retransmitted(tunnel, msg, role, digest, len);
   if (message) {
     double previous = message->last_time;
-    message->sends++;
+    if (message->sends < G_MAXUINT16)
+      message->sends++;                 /* endless retransmissions saturate, never wrap */
     message->last_frame = pkt->frame;
     message->last_time = pkt->time;
     note_send_time(message, pkt->time);

@@ -22,8 +22,14 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_esp(ipsecdiag_engine_t *engine,
   esp_sa_t *sa = g_hash_table_lookup(engine->esp_sas, &key);
   if (!sa) {
     if (g_hash_table_size(engine->esp_sas) >= IPSECDIAG_MAX_ESP_SAS) {
-      engine_note_cap(engine, &engine->esp_cap_noted, "esp_sa_cap_reached", pkt->frame, IPSECDIAG_MAX_ESP_SAS);
-      return NULL;
+      if (engine->esp_cap_noted)
+        return NULL;
+      /* The frame that hit the cap carries the note, so it is seen. */
+      ipsecdiag_frame_t *frame = engine_frame_new(engine, pkt->frame, IPSECDIAG_FRAME_ESP);
+      frame->esp_spi = spi;
+      frame->esp_sequence = sequence;
+      engine_note_cap_on_frame(engine, &engine->esp_cap_noted, "esp_sa_cap_reached", frame, IPSECDIAG_MAX_ESP_SAS);
+      return frame;
     }
     sa = g_new0(esp_sa_t, 1);
     sa->key = key;

@@ -88,6 +88,17 @@ void engine_note_cap(ipsecdiag_engine_t *engine, gboolean *noted, const char *ru
   *noted = TRUE;
 }
 
+void engine_note_cap_on_frame(ipsecdiag_engine_t *engine, gboolean *noted, const char *rule_id,
+                              ipsecdiag_frame_t *frame, guint cap)
+{
+  if (*noted)
+    return;
+  engine_note_cap(engine, noted, rule_id, frame->frame, cap);
+  ipsecdiag_finding_t *f = finding_new(rule_id, frame->frame, 0, FALSE);
+  finding_set(f, "count", "%u", cap);
+  engine_attach_finding(engine, frame, f);
+}
+
 gboolean engine_message_is_first(const ipsecdiag_message_t *message)
 {
   return message->exchange_type == IKEV2_EXCH_IKE_SA_INIT ? !message->is_response

@@ -70,6 +70,9 @@ void engine_attach_finding(ipsecdiag_engine_t *engine, ipsecdiag_frame_t *frame,
 void engine_add_global_finding(ipsecdiag_engine_t *engine, ipsecdiag_finding_t *finding);
 /* Once per engine: a bounded table is full (rule tunnel_cap_reached, esp_sa_cap_reached). */
 void engine_note_cap(ipsecdiag_engine_t *engine, gboolean *noted, const char *rule_id, guint32 frame, guint cap);
+/* The same, and the note is also attached to the frame that hit the cap (shown there). */
+void engine_note_cap_on_frame(ipsecdiag_engine_t *engine, gboolean *noted, const char *rule_id,
+                              ipsecdiag_frame_t *frame, guint cap);
 /* Immediate checks when a message was retransmitted or answered. */
 void engine_check_retransmission(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
                                  ipsecdiag_message_t *message, ipsecdiag_frame_t *frame);

@@ -10,6 +10,7 @@
  */
 #include "ipsecdiag/ike_parse.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* IKEv1 proposal protocol for phase 1 (RFC 2407 4.4.1: PROTO_ISAKMP). */
@@ -212,6 +213,7 @@ static void parse_transforms(parse_ctx_t *ctx, ike_proposal_t *prop, gsize off, 
       note_problem(ctx->msg, IKE_PARSE_TOO_MANY, off);
     } else {
       ike_transform_t *t = &prop->transforms[prop->n_transforms++];
+      memset(t, 0, sizeof *t);
       if (v2) {
         t->number = (guint8)MIN(position, G_MAXUINT8);
         t->type = p[4];
@@ -255,6 +257,7 @@ static void parse_proposals(parse_ctx_t *ctx, gsize off, gsize end)
       note_problem(msg, IKE_PARSE_TOO_MANY, off);
     } else {
       ike_proposal_t *prop = &msg->proposals[msg->n_proposals++];
+      memset(prop, 0, offsetof(ike_proposal_t, transforms));
       prop->number = p[4];
       prop->protocol_id = p[5];
       prop->spi_size = spi_size;
@@ -653,7 +656,11 @@ gboolean ike_parse_header(const guint8 *data, gsize len, ike_message_t *msg)
 {
   if (msg == NULL)
     return FALSE;
-  memset(msg, 0, sizeof *msg);
+  /* Everything but the proposals, which are 16 of the 18 KiB and are cleared
+   * one by one as they are filled (this runs for every IKE frame). */
+  memset(msg, 0, offsetof(ike_message_t, proposals));
+  memset((guint8 *)msg + offsetof(ike_message_t, proposals) + sizeof msg->proposals, 0,
+         sizeof *msg - offsetof(ike_message_t, proposals) - sizeof msg->proposals);
   if (data == NULL || len < IKE_HEADER_LEN) {
     note_problem(msg, IKE_PARSE_TOO_SHORT, data == NULL ? 0 : len);
     return FALSE;

@@ -13,6 +13,7 @@
 #include <epan/proto.h>
 #include <epan/tap.h>
 #include <epan/to_str.h>
+#include <wiretap/wtap.h>
 #include <wsutil/filesystem.h>
 
 #include "ipsecdiag-glue.h"
@@ -88,14 +89,13 @@ static gint ett_long_text = -1;
 static gint ett_decrypted = -1;
 static gint ett_keys = -1;
 
-/* Other dissectors' fields this post-dissector reads. */
-static int hf_isakmp = -1;
-static int hf_esp_spi_in = -1;
-static int hf_esp_sequence_in = -1;
-static int hf_icmp = -1;
-static int hf_icmpv6 = -1;
-static int hf_ip = -1;
-static int hf_ipv6 = -1;
+/* Protocols whose presence in a frame makes it worth reading (ids from
+ * pinfo->layers; -1 when this Wireshark lacks one). */
+static int proto_isakmp_id = -1;
+static int proto_esp_id = -1;
+static int proto_icmp_id = -1;
+static int proto_icmpv6_id = -1;
+static int proto_data_id = -1;
 
 static ipsecdiag_engine_t *engine;
 
@@ -116,140 +116,344 @@ static void to_engine_addr(const address *in, ipsecdiag_addr_t *out)
   }
 }
 
-/* The first occurrence of a field, or NULL. */
-static field_info *first_field(proto_tree *tree, int hf)
+/*
+ * The frame is read from its bytes, not from other dissectors' fields: a
+ * post-dissector that wants fields makes tshark and Wireshark build a protocol
+ * tree for every frame of the capture, which costs about a quarter more time
+ * on ordinary traffic. Which frames matter is known from pinfo->layers (the
+ * protocols Wireshark found); the headers are then parsed here, bounded by
+ * what was captured.
+ */
+
+/* Bits of frame_layers(). */
+#define LAYER_ISAKMP 0x1
+#define LAYER_ESP 0x2
+#define LAYER_ICMP 0x4
+#define LAYER_ICMPV6 0x8
+#define LAYER_DATA 0x10   /* undissected payload: among others, an IP fragment not yet reassembled */
+
+static guint frame_layers(packet_info *pinfo)
 {
-  if (hf < 0)
+  guint found = 0;
+  for (wmem_list_frame_t *layer = wmem_list_head(pinfo->layers); layer; layer = wmem_list_frame_next(layer)) {
+    int id = GPOINTER_TO_INT(wmem_list_frame_data(layer));
+    if (id == proto_isakmp_id)
+      found |= LAYER_ISAKMP;
+    else if (id == proto_esp_id)
+      found |= LAYER_ESP;
+    else if (id == proto_icmp_id)
+      found |= LAYER_ICMP;
+    else if (id == proto_icmpv6_id)
+      found |= LAYER_ICMPV6;
+    else if (id == proto_data_id)
+      found |= LAYER_DATA;
+  }
+  return found;
+}
+
+/* An IPv4 or IPv6 header as far as the diagnosis needs it. */
+typedef struct {
+  guint8 family;                 /* 4 or 6 */
+  guint8 ttl;                    /* TTL or hop limit */
+  guint8 next;                   /* upper-layer protocol, after IPv6 extension headers */
+  gboolean fragment;             /* part of a fragmented datagram */
+  gint offset;                   /* of the IP header in the frame */
+  gint payload;                  /* offset of the upper-layer header */
+  gint payload_len;              /* its length per the IP header, bounded by what was captured */
+  ipsecdiag_addr_t src, dst;
+} ip_header_t;
+
+static gboolean parse_ip(tvbuff_t *tvb, gint p, ip_header_t *ip)
+{
+  gint captured = (gint)tvb_captured_length(tvb);
+  if (p < 0 || p + 20 > captured)
+    return FALSE;
+  guint8 version = tvb_get_guint8(tvb, p) >> 4;
+  gint end;
+  memset(ip, 0, sizeof *ip);
+  ip->offset = p;
+  if (version == 4) {
+    gint header_len = (tvb_get_guint8(tvb, p) & 0x0f) * 4;
+    gint total_len = tvb_get_ntohs(tvb, p + 2);
+    if (header_len < 20 || p + header_len > captured || (total_len && total_len < header_len))
+      return FALSE;
+    ip->family = 4;
+    ip->fragment = (tvb_get_ntohs(tvb, p + 6) & 0x3fff) != 0;   /* MF or an offset */
+    ip->ttl = tvb_get_guint8(tvb, p + 8);
+    ip->next = tvb_get_guint8(tvb, p + 9);
+    tvb_memcpy(tvb, ip->src.bytes, p + 12, 4);
+    tvb_memcpy(tvb, ip->dst.bytes, p + 16, 4);
+    ip->payload = p + header_len;
+    end = total_len ? p + total_len : captured;   /* 0: segmentation offload */
+  } else if (version == 6) {
+    if (p + 40 > captured)
+      return FALSE;
+    ip->family = 6;
+    ip->next = tvb_get_guint8(tvb, p + 6);
+    ip->ttl = tvb_get_guint8(tvb, p + 7);
+    tvb_memcpy(tvb, ip->src.bytes, p + 8, 16);
+    tvb_memcpy(tvb, ip->dst.bytes, p + 24, 16);
+    ip->payload = p + 40;
+    end = ip->payload + tvb_get_ntohs(tvb, p + 4);
+    /* Hop-by-hop, routing, destination options and fragment headers, a few at most. */
+    for (int i = 0; i < 8 && ip->payload + 8 <= captured; i++) {
+      guint8 next = tvb_get_guint8(tvb, ip->payload);
+      if (ip->next == 44) {
+        ip->fragment = TRUE;
+        ip->payload += 8;
+      } else if (ip->next == 0 || ip->next == 43 || ip->next == 60) {
+        ip->payload += (tvb_get_guint8(tvb, ip->payload + 1) + 1) * 8;
+      } else {
+        break;
+      }
+      ip->next = next;
+    }
+  } else {
+    return FALSE;
+  }
+  ip->src.family = ip->dst.family = ip->family;
+  ip->payload_len = MIN(end, captured) - ip->payload;
+  if (ip->payload_len < 0)
+    ip->payload_len = 0;
+  return TRUE;
+}
+
+/* Where the link layer ends for the usual encapsulations, -1 for others. */
+static gint link_header_len(tvbuff_t *tvb, packet_info *pinfo)
+{
+  if (!pinfo->rec || pinfo->rec->rec_type != REC_TYPE_PACKET)
+    return -1;
+  switch (pinfo->rec->rec_header.packet_header.pkt_encap) {
+  case WTAP_ENCAP_ETHERNET: {
+    gint p = 12;
+    /* 802.1Q / 802.1ad tags, a few at most */
+    for (int i = 0; i < 4 && tvb_bytes_exist(tvb, p, 2); i++) {
+      guint16 type = tvb_get_ntohs(tvb, p);
+      if (type != 0x8100 && type != 0x88a8 && type != 0x9100)
+        break;
+      p += 4;
+    }
+    return p + 2;
+  }
+  case WTAP_ENCAP_RAW_IP:
+  case WTAP_ENCAP_RAW_IP4:
+  case WTAP_ENCAP_RAW_IP6:
+    return 0;
+  case WTAP_ENCAP_NULL:
+  case WTAP_ENCAP_LOOP:
+    return 4;
+  case WTAP_ENCAP_SLL:
+    return 16;
+  case WTAP_ENCAP_SLL2:
+    return 20;
+  default:
+    return -1;
+  }
+}
+
+static gboolean ipv4_checksum_ok(tvbuff_t *tvb, gint p)
+{
+  gint len = (tvb_get_guint8(tvb, p) & 0x0f) * 4;
+  guint32 sum = 0;
+  for (gint i = 0; i < len; i += 2)
+    sum += tvb_get_ntohs(tvb, p + i);
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return sum == 0xffff;
+}
+
+/* The first (outermost) IP header of the frame. */
+static gboolean outer_ip(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip)
+{
+  gint start = link_header_len(tvb, pinfo);
+  if (start >= 0)
+    return parse_ip(tvb, start, ip);
+  /* Unknown link layer: the first header that looks like IP (an IPv4 one must add up). */
+  for (gint p = 0; p <= 128; p++)
+    if (parse_ip(tvb, p, ip) && (ip->family == 6 || ipv4_checksum_ok(tvb, p)))
+      return TRUE;
+  return FALSE;
+}
+
+/* The IP header with the addresses Wireshark reports for the frame: the one
+ * the transport layer belongs to, after any encapsulating headers. */
+static gboolean reported_ip(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip)
+{
+  ipsecdiag_addr_t src, dst;
+  to_engine_addr(&pinfo->net_src, &src);
+  to_engine_addr(&pinfo->net_dst, &dst);
+  if (!src.family)
+    return FALSE;
+  gint start = MAX(0, link_header_len(tvb, pinfo));
+  for (gint p = start; p <= start + 128; p++)
+    if (parse_ip(tvb, p, ip) && ipsecdiag_addr_equal(&ip->src, &src) && ipsecdiag_addr_equal(&ip->dst, &dst))
+      return TRUE;
+  return FALSE;
+}
+
+/* The tvb and offset of the IP payload: the frame, or the reassembled
+ * datagram when the header is a fragment's. */
+static tvbuff_t *ip_payload(tvbuff_t *tvb, packet_info *pinfo, const ip_header_t *ip, gint *offset, gint *len)
+{
+  if (!ip->fragment) {
+    *offset = ip->payload;
+    *len = ip->payload_len;
+    return tvb;
+  }
+  tvbuff_t *reassembled = get_data_source_tvb_by_name(pinfo, ip->family == 4 ? "Reassembled IPv4"
+                                                                           : "Reassembled IPv6");
+  if (!reassembled)
     return NULL;
-  GPtrArray *items = proto_get_finfo_ptr_array(tree, hf);
-  return items && items->len ? g_ptr_array_index(items, 0) : NULL;
+  *offset = 0;
+  *len = (gint)tvb_captured_length(reassembled);
+  return reassembled;
 }
 
-/* The outer IP header's TTL or hop limit. */
-static guint8 outer_ttl(proto_tree *tree)
-{
-  field_info *ip = first_field(tree, hf_ip);
-  field_info *ipv6 = first_field(tree, hf_ipv6);
-  if (ip && (!ipv6 || ip->start <= ipv6->start) && tvb_captured_length_remaining(ip->ds_tvb, ip->start) > 8)
-    return tvb_get_guint8(ip->ds_tvb, ip->start + 8);
-  if (ipv6 && tvb_captured_length_remaining(ipv6->ds_tvb, ipv6->start) > 7)
-    return tvb_get_guint8(ipv6->ds_tvb, ipv6->start + 7);
-  return 0;
-}
-
-static void packet_meta(packet_info *pinfo, proto_tree *tree, ipsecdiag_packet_t *pkt)
+static void packet_meta(packet_info *pinfo, tvbuff_t *tvb, const ip_header_t *ip, ipsecdiag_packet_t *pkt)
 {
   memset(pkt, 0, sizeof *pkt);
   pkt->frame = pinfo->num;
   pkt->time = nstime_to_sec(&pinfo->abs_ts);
-  to_engine_addr(&pinfo->net_src, &pkt->src.addr);
-  to_engine_addr(&pinfo->net_dst, &pkt->dst.addr);
+  pkt->src.addr = ip->src;
+  pkt->dst.addr = ip->dst;
   if (pinfo->ptype == PT_UDP || pinfo->ptype == PT_TCP) {
     pkt->src.port = (guint16)pinfo->srcport;
     pkt->dst.port = (guint16)pinfo->destport;
   }
-  pkt->ttl = outer_ttl(tree);
+  /* The outermost header's TTL; most frames have only the one already parsed. */
+  ip_header_t outer;
+  if (ip->offset == link_header_len(tvb, pinfo))
+    pkt->ttl = ip->ttl;
+  else
+    pkt->ttl = outer_ip(tvb, pinfo, &outer) ? outer.ttl : ip->ttl;
 }
 
-static const guint8 *field_bytes(field_info *fi, gint skip, gint *len)
+/* The IKE message of a frame the isakmp dissector took: the UDP payload,
+ * after the non-ESP marker on port 4500 (a lone 0xff is a NAT keepalive). */
+static const guint8 *ike_bytes(tvbuff_t *tvb, packet_info *pinfo, const ip_header_t *ip, gint *len)
 {
-  gint start = fi->start + skip;
-  gint available = tvb_captured_length_remaining(fi->ds_tvb, start);
-  gint wanted = fi->length - skip;
-  *len = available < wanted ? available : wanted;
+  gint udp, available;
+  if (pinfo->ptype != PT_UDP || ip->next != 17)
+    return NULL;                        /* IKE over TCP (RFC 8229) is not read */
+  tvbuff_t *data = ip_payload(tvb, pinfo, ip, &udp, &available);
+  if (!data || available < 8 || tvb_get_ntohs(data, udp) != pinfo->srcport
+      || tvb_get_ntohs(data, udp + 2) != pinfo->destport)
+    return NULL;
+  gint udp_len = tvb_get_ntohs(data, udp + 4);
+  *len = (udp_len >= 8 && udp_len <= available ? udp_len : available) - 8;
+  gint start = udp + 8;
+  if (pinfo->srcport == 4500 || pinfo->destport == 4500) {
+    if (!(*len == 1 && tvb_get_guint8(data, start) == 0xff)) {
+      if (*len < 4 || tvb_get_ntohl(data, start) != 0)
+        return NULL;
+      start += 4;
+      *len -= 4;
+    }
+  }
   if (*len <= 0)
     return NULL;
-  return tvb_get_ptr(fi->ds_tvb, start, *len);
+  return tvb_get_ptr(data, start, *len);
+}
+
+/* The IP header carrying ESP: the reported one, else the outer one (a
+ * decrypted or NULL-encrypted payload may have its own IP header reported). */
+static gboolean esp_ip(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip)
+{
+  if (reported_ip(tvb, pinfo, ip) && (ip->next == 50 || ip->next == 17))
+    return TRUE;
+  return outer_ip(tvb, pinfo, ip) && (ip->next == 50 || ip->next == 17);
+}
+
+/* An ESP header (native or in UDP, RFC 3948): SPI, sequence and the length
+ * from the SPI on. */
+static gboolean esp_header(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip, guint32 *spi, guint32 *sequence,
+                           guint32 *length)
+{
+  if (!esp_ip(tvb, pinfo, ip))
+    return FALSE;
+  gint esp, available;
+  tvbuff_t *data = ip_payload(tvb, pinfo, ip, &esp, &available);
+  if (!data)
+    return FALSE;
+  if (ip->next == 17) {
+    esp += 8;
+    available -= 8;
+  } else if (ip->next != 50) {
+    return FALSE;
+  }
+  if (available < 8 || !tvb_bytes_exist(data, esp, 8))
+    return FALSE;
+  *spi = tvb_get_ntohl(data, esp);
+  *sequence = tvb_get_ntohl(data, esp + 4);
+  gint reported = tvb_reported_length_remaining(data, esp);
+  *length = reported > 0 ? (guint32)reported : 0;
+  return *spi != 0;                     /* 0 is the non-ESP marker: IKE */
 }
 
 /* An IPv4 fragment (outer header): the engine tracks which IKE / ESP
- * datagrams never reassemble. Read from the header bytes, not ip.* fields. */
-static const ipsecdiag_frame_t *feed_ip_fragment(packet_info *pinfo, proto_tree *tree)
+ * datagrams never reassemble. */
+static const ipsecdiag_frame_t *feed_ip_fragment(tvbuff_t *tvb, packet_info *pinfo)
 {
-  field_info *ip = first_field(tree, hf_ip);
-  if (!ip)
+  ip_header_t ip;
+  if (!outer_ip(tvb, pinfo, &ip) || ip.family != 4 || !ip.fragment)
     return NULL;
-  gint available = tvb_captured_length_remaining(ip->ds_tvb, ip->start);
-  if (available < 20)
-    return NULL;
-  const guint8 *hdr = tvb_get_ptr(ip->ds_tvb, ip->start, 20);
-  guint header_len = (hdr[0] & 0x0f) * 4u;
-  guint16 flags_offset = (guint16)(hdr[6] << 8 | hdr[7]);
+  guint16 flags_offset = tvb_get_ntohs(tvb, ip.offset + 6);
   gboolean more = (flags_offset & 0x2000) != 0;
   guint32 offset = (flags_offset & 0x1fffu) * 8u;
-  guint total_len = (guint)(hdr[2] << 8 | hdr[3]);
-  if ((hdr[0] >> 4) != 4 || (!more && offset == 0) || header_len < 20 || total_len < header_len
-      || (gint)header_len > available)
-    return NULL;
-  gint payload_len = MIN((gint)(total_len - header_len), available - (gint)header_len);
-  const guint8 *payload = payload_len > 0 ? tvb_get_ptr(ip->ds_tvb, ip->start + (gint)header_len, payload_len) : NULL;
+  const guint8 *payload = ip.payload_len > 0 ? tvb_get_ptr(tvb, ip.payload, ip.payload_len) : NULL;
   ipsecdiag_packet_t pkt;
-  packet_meta(pinfo, tree, &pkt);
-  /* pinfo's addresses are the outer header's; ports are unknown for later fragments */
+  packet_meta(pinfo, tvb, &ip, &pkt);
+  /* ports are unknown for later fragments */
   pkt.src.port = pkt.dst.port = 0;
-  return ipsecdiag_engine_feed_ip_fragment(engine, &pkt, (guint16)(hdr[4] << 8 | hdr[5]), hdr[9], offset, more,
-                                           payload, payload ? (gsize)payload_len : 0);
+  return ipsecdiag_engine_feed_ip_fragment(engine, &pkt, tvb_get_ntohs(tvb, ip.offset + 4), ip.next, offset, more,
+                                           payload, payload ? (gsize)ip.payload_len : 0);
 }
 
-/* Feed the frame's IKE, ESP or ICMP data; returns the stored record or NULL. */
-static const ipsecdiag_frame_t *feed_frame(packet_info *pinfo, proto_tree *tree, guint32 *esp_spi,
+/* Feed the frame's IKE, ESP or ICMP error; returns the stored record or NULL. */
+static const ipsecdiag_frame_t *feed_frame(tvbuff_t *tvb, packet_info *pinfo, guint layers, guint32 *esp_spi,
                                            guint32 *esp_sequence)
 {
-  field_info *icmp = first_field(tree, hf_icmp);
-  field_info *icmpv6 = first_field(tree, hf_icmpv6);
-  field_info *isakmp = first_field(tree, hf_isakmp);
-  field_info *spi = first_field(tree, hf_esp_spi_in);
   ipsecdiag_packet_t pkt;
+  ip_header_t ip;
 
-  if (icmp || icmpv6) {
-    field_info *fi = icmp ? icmp : icmpv6;
-    gint len;
-    const guint8 *data = field_bytes(fi, 0, &len);
-    if (!data || len < 8)
+  if (layers & (LAYER_ICMP | LAYER_ICMPV6)) {
+    /* The ICMP header's addresses are the outer header's: the quoted packet's
+     * dissection rewrote pinfo's. */
+    guint8 family = (layers & LAYER_ICMP) ? 4 : 6;
+    if (!outer_ip(tvb, pinfo, &ip) || ip.family != family || ip.fragment || ip.next != (family == 4 ? 1 : 58)
+        || ip.payload_len < 8)
       return NULL;
+    const guint8 *data = tvb_get_ptr(tvb, ip.payload, ip.payload_len);
     /* Only errors quote a packet: ICMP 3, 4, 5, 11, 12; ICMPv6 1 to 4. */
-    gboolean error = icmp ? (data[0] == 3 || data[0] == 4 || data[0] == 5 || data[0] == 11 || data[0] == 12)
-                          : (data[0] >= 1 && data[0] <= 4);
+    gboolean error = family == 4 ? (data[0] == 3 || data[0] == 4 || data[0] == 5 || data[0] == 11 || data[0] == 12)
+                                 : (data[0] >= 1 && data[0] <= 4);
     if (!error)
       return NULL;
-    packet_meta(pinfo, tree, &pkt);
-    /* The ICMP header's addresses: the inner IP dissection rewrote pinfo's. */
-    field_info *outer = first_field(tree, icmp ? hf_ip : hf_ipv6);
-    if (outer) {
-      gint ip_len;
-      const guint8 *ip = field_bytes(outer, 0, &ip_len);
-      if (ip && icmp && ip_len >= 20) {
-        memcpy(pkt.src.addr.bytes, ip + 12, 4);
-        memcpy(pkt.dst.addr.bytes, ip + 16, 4);
-        pkt.src.addr.family = pkt.dst.addr.family = 4;
-      } else if (ip && icmpv6 && ip_len >= 40) {
-        memcpy(pkt.src.addr.bytes, ip + 8, 16);
-        memcpy(pkt.dst.addr.bytes, ip + 24, 16);
-        pkt.src.addr.family = pkt.dst.addr.family = 6;
-      }
-    }
+    packet_meta(pinfo, tvb, &ip, &pkt);
     pkt.src.port = pkt.dst.port = 0;
-    return ipsecdiag_engine_feed_icmp(engine, &pkt, icmp ? 4 : 6, data[0], data[1], data + 8,
-                                      (gsize)len - 8);
+    return ipsecdiag_engine_feed_icmp(engine, &pkt, family, data[0], data[1], data + 8,
+                                      (gsize)ip.payload_len - 8);
   }
-  const ipsecdiag_frame_t *fragment = feed_ip_fragment(pinfo, tree);
-  if (isakmp) {
+  /* IP fragments of IKE / ESP: the first ones show as data, the one that
+   * completes the datagram as the reassembled protocol. */
+  const ipsecdiag_frame_t *fragment = (layers & (LAYER_DATA | LAYER_ISAKMP | LAYER_ESP))
+                                      ? feed_ip_fragment(tvb, pinfo) : NULL;
+  if (layers & LAYER_ISAKMP) {
     gint len;
-    const guint8 *data = field_bytes(isakmp, 0, &len);
+    const guint8 *data = reported_ip(tvb, pinfo, &ip) ? ike_bytes(tvb, pinfo, &ip, &len) : NULL;
     if (!data)
-      return NULL;
-    packet_meta(pinfo, tree, &pkt);
+      return fragment;
+    packet_meta(pinfo, tvb, &ip, &pkt);
     pkt.non_esp_marker = pkt.src.port == 4500 || pkt.dst.port == 4500;
     return ipsecdiag_engine_feed_ike(engine, &pkt, data, (gsize)len);
   }
-  if (spi) {
-    field_info *seq = first_field(tree, hf_esp_sequence_in);
-    *esp_spi = fvalue_get_uinteger(&spi->value);
-    *esp_sequence = seq ? fvalue_get_uinteger(&seq->value) : 0;
-    packet_meta(pinfo, tree, &pkt);
-    gint esp_len = tvb_reported_length_remaining(spi->ds_tvb, spi->start);
-    return ipsecdiag_engine_feed_esp(engine, &pkt, *esp_spi, *esp_sequence,
-                                     esp_len > 0 ? (guint32)esp_len : 0);
+  if (layers & LAYER_ESP) {
+    guint32 esp_len;
+    if (!esp_header(tvb, pinfo, &ip, esp_spi, esp_sequence, &esp_len))
+      return fragment;
+    packet_meta(pinfo, tvb, &ip, &pkt);
+    const ipsecdiag_frame_t *esp = ipsecdiag_engine_feed_esp(engine, &pkt, *esp_spi, *esp_sequence, esp_len);
+    return esp ? esp : fragment;
   }
   return fragment;
 }
@@ -450,46 +654,6 @@ static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const ip
   }
 }
 
-/* Later passes do not get other dissectors' fields (tshark primes the
- * post-dissector's wanted fields on the first pass only), so an ESP frame is
- * recognised from the frame's protocol layers and its SPI read from the
- * frame: the outer IP header is found by the addresses Wireshark reports. */
-static gboolean esp_from_frame(tvbuff_t *tvb, packet_info *pinfo, guint32 *spi)
-{
-  if (!proto_is_frame_protocol(pinfo->layers, "esp"))
-    return FALSE;
-  ipsecdiag_addr_t src, dst;
-  to_engine_addr(&pinfo->net_src, &src);
-  to_engine_addr(&pinfo->net_dst, &dst);
-  gint length = (gint)tvb_captured_length(tvb);
-  for (gint p = 0; p <= 128 && src.family; p++) {
-    gint header_len, next;
-    if (src.family == 4) {
-      if (p + 20 > length || (tvb_get_guint8(tvb, p) >> 4) != 4
-          || tvb_memeql(tvb, p + 12, src.bytes, 4) != 0 || tvb_memeql(tvb, p + 16, dst.bytes, 4) != 0)
-        continue;
-      header_len = (tvb_get_guint8(tvb, p) & 0x0f) * 4;
-      next = tvb_get_guint8(tvb, p + 9);
-    } else {
-      if (p + 40 > length || (tvb_get_guint8(tvb, p) >> 4) != 6
-          || tvb_memeql(tvb, p + 8, src.bytes, 16) != 0 || tvb_memeql(tvb, p + 24, dst.bytes, 16) != 0)
-        continue;
-      header_len = 40;
-      next = tvb_get_guint8(tvb, p + 6);
-    }
-    gint esp = p + header_len;
-    if (next == 17)
-      esp += 8;                         /* ESP in UDP (RFC 3948) */
-    else if (next != 50)
-      return FALSE;
-    if (esp + 4 > length)
-      return FALSE;
-    *spi = tvb_get_ntohl(tvb, esp);
-    return *spi != 0;                   /* 0 is the non-ESP marker: IKE */
-  }
-  return FALSE;
-}
-
 static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
   if (!pref_enabled || !engine)
@@ -497,15 +661,18 @@ static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
   guint32 esp_spi = 0, esp_sequence = 0;
   const ipsecdiag_frame_t *frame;
   if (!PINFO_FD_VISITED(pinfo)) {
-    if (!tree)
-      return 0;                         /* never happens: the wanted fields force a tree */
-    frame = feed_frame(pinfo, tree, &esp_spi, &esp_sequence);
+    guint layers = frame_layers(pinfo);
+    if (!layers)
+      return 0;                         /* most frames: no IKE, ESP or ICMP */
+    frame = feed_frame(tvb, pinfo, layers, &esp_spi, &esp_sequence);
   } else {
     /* The first pass is over: findings that needed the whole capture are now certain. */
     ipsecdiag_engine_finalize(engine);
     frame = ipsecdiag_engine_frame(engine, pinfo->num);
-    if (!frame)
-      esp_from_frame(tvb, pinfo, &esp_spi);
+    guint32 esp_length;
+    ip_header_t ip;
+    if (!frame && (frame_layers(pinfo) & LAYER_ESP))
+      esp_header(tvb, pinfo, &ip, &esp_spi, &esp_sequence, &esp_length);
   }
   if (frame && frame->kind == IPSECDIAG_FRAME_ESP)
     esp_spi = frame->esp_spi;           /* an ESP frame with findings has a record */
@@ -520,8 +687,12 @@ static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
   if (tree)
     render(tvb, pinfo, tree, frame, esp_tunnel, esp_spi);
   /* The packet list is redrawn without a tree: the column needs no tree. */
-  if (frame && frame->message && frame->kind == IPSECDIAG_FRAME_IKE)
-    col_append_fstr(pinfo->cinfo, COL_INFO, " [%s]", frame->message);
+  if (frame && frame->message && frame->kind == IPSECDIAG_FRAME_IKE) {
+    /* Three appends cost less than one formatted append (printf) per IKE frame. */
+    col_append_str(pinfo->cinfo, COL_INFO, " [");
+    col_append_str(pinfo->cinfo, COL_INFO, frame->message);
+    col_append_str(pinfo->cinfo, COL_INFO, "]");
+  }
   guint32 tunnel = frame ? frame->tunnel : esp_tunnel;
   if (tunnel || esp_spi) {
     ipsecdiag_tap_record_t *record = wmem_new0(pinfo->pool, ipsecdiag_tap_record_t);
@@ -533,11 +704,11 @@ static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
   return 0;
 }
 
-static int resolve_field(const char *name)
+static int resolve_protocol(const char *name)
 {
-  int id = proto_registrar_get_id_byname(name);
+  int id = proto_get_id_by_filter_name(name);
   if (id < 0)
-    ws_warning("ipsecdiag: field %s is not known to this Wireshark", name);
+    ws_warning("ipsecdiag: protocol %s is not known to this Wireshark", name);
   return id;
 }
 
@@ -676,26 +847,15 @@ static void ipsecdiag_init(void)
   load_keys_file();
   ipsecdiag_engine_set_keys(engine, keys_store);
   isakmp_handle = find_dissector("isakmp");
-  hf_isakmp = resolve_field("isakmp");
-  hf_esp_spi_in = resolve_field("esp.spi");
-  hf_esp_sequence_in = resolve_field("esp.sequence");
-  hf_icmp = resolve_field("icmp");
-  hf_icmpv6 = resolve_field("icmpv6");
-  hf_ip = resolve_field("ip");
-  hf_ipv6 = resolve_field("ipv6");
-  if (!pref_enabled)
-    return;
-  GArray *wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
-  int fields[] = {hf_isakmp, hf_esp_spi_in, hf_esp_sequence_in, hf_icmp, hf_icmpv6, hf_ip, hf_ipv6};
-  for (guint i = 0; i < G_N_ELEMENTS(fields); i++)
-    if (fields[i] >= 0)
-      g_array_append_val(wanted, fields[i]);
-  set_postdissector_wanted_hfids(ipsecdiag_handle, wanted);
+  proto_isakmp_id = resolve_protocol("isakmp");
+  proto_esp_id = resolve_protocol("esp");
+  proto_icmp_id = resolve_protocol("icmp");
+  proto_icmpv6_id = resolve_protocol("icmpv6");
+  proto_data_id = resolve_protocol("data");
 }
 
 static void ipsecdiag_cleanup(void)
 {
-  set_postdissector_wanted_hfids(ipsecdiag_handle, NULL);
   ipsecdiag_engine_free(engine);
   engine = NULL;
 }

@@ -2627,8 +2627,19 @@ static void test_esp_cap(void)
 {
   sc_t s = sc_new();
   ipsecdiag_endpoint_t a = ep("203.0.113.1", 0), b = ep("203.0.113.2", 0);
-  for (guint32 n = 1; n <= IPSECDIAG_MAX_ESP_SAS + 3; n++)
+  for (guint32 n = 1; n <= IPSECDIAG_MAX_ESP_SAS; n++)
     feed_esp(&s, n * 1e-4, &a, &b, n, 1, 100);
+  /* The frame that hits the cap carries the note; later ones get no record. */
+  for (guint32 n = IPSECDIAG_MAX_ESP_SAS + 1; n <= IPSECDIAG_MAX_ESP_SAS + 3; n++) {
+    ipsecdiag_packet_t pkt = {.frame = ++s.frame, .time = n * 1e-4, .src = a, .dst = b, .ttl = 64};
+    const ipsecdiag_frame_t *f = ipsecdiag_engine_feed_esp(s.engine, &pkt, n, 1, 100);
+    if (n == IPSECDIAG_MAX_ESP_SAS + 1) {
+      g_assert_nonnull(f);
+      g_assert_nonnull(finding_on(f, "esp_sa_cap_reached"));
+    } else {
+      g_assert_null(f);
+    }
+  }
   const GPtrArray *global = ipsecdiag_engine_global_findings(s.engine);
   g_assert_cmpuint(global->len, ==, 1);
   const ipsecdiag_finding_t *x = g_ptr_array_index(global, 0);

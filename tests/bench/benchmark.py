@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Benchmark: tshark with the ipsecdiag plugin against plain tshark.
+
+Generates (tests/bench/gencap.py, fixed seed) a mixed capture (about 1% IKE/ESP)
+and an IPsec-heavy capture (>= 10,000 IKE SAs, bulk ESP), then runs on each, in
+one pass and in two passes (-2):
+  none      tshark with a plugin dir that does not hold the plugin (the baseline)
+  disabled  the plugin loaded but --disable-protocol ipsecdiag
+  plugin    the plugin loaded and enabled
+and measures wall and CPU time (median of --runs), peak RSS (/usr/bin/time) and
+instruction counts (perf stat if the machine has hardware counters, else
+callgrind on the first --slice packets; the one-packet start-up cost is
+subtracted so the ratio is per packet). Instruction counts are the figure of
+merit: wall times on a shared 2-core machine are noisy.
+
+Targets checked: mixed <= 1.03x and IPsec-heavy <= 1.15x of the baseline
+(instructions per packet; CPU time when instructions are not counted), and memory that grows with IKE SAs, not with ESP
+packets: the same 1,000 tunnels with 10x the ESP packets must not add to the
+plugin's extra RSS beyond noise.
+
+Usage (as root tshark is run as 'nobody', the plugin staged in a temporary dir):
+  tests/bench/benchmark.py --plugin BUILD/stage/4.0/epan/ipsecdiag.so [--quick]
+      [--packets 1000000] [--tunnels 10000] [--runs 3] [--slice 20000] [--workdir DIR]
+Exit status 1 if a target is missed.
+"""
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gencap  # noqa: E402
+
+ROOT = gencap.ROOT
+CONFIGS = ("none", "disabled", "plugin")
+
+
+class Runner:
+    def __init__(self, args, workdir):
+        self.args = args
+        self.workdir = workdir
+        self.prefix = []
+        if os.geteuid() == 0:
+            # tshark ignores WIRESHARK_PLUGIN_DIR when privileged.
+            self.prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        self.home = os.path.join(workdir, "home")
+        self.dirs = {"none": os.path.join(workdir, "plugins-none"), "plugin": os.path.join(workdir, "plugins")}
+        os.makedirs(os.path.join(self.dirs["none"], "4.0", "epan"), exist_ok=True)
+        os.makedirs(os.path.join(self.dirs["plugin"], "4.0", "epan"), exist_ok=True)
+        os.makedirs(self.home, exist_ok=True)
+        shutil.copy(args.plugin, os.path.join(self.dirs["plugin"], "4.0", "epan", "ipsecdiag.so"))
+        self.rules = os.path.join(workdir, "rules")
+        if not os.path.isdir(self.rules):
+            shutil.copytree(args.rules, self.rules)
+        for dirpath, dirnames, filenames in os.walk(workdir):
+            for name in dirnames + filenames:
+                os.chmod(os.path.join(dirpath, name), 0o755)
+        os.chmod(workdir, 0o755)
+        self.perf = self.perf_works()
+
+    def command(self, config, capture, passes, wrapper=()):
+        plugin_dir = self.dirs["none" if config == "none" else "plugin"]
+        cmd = self.prefix + ["env", "HOME=" + self.home, "LC_ALL=C", "WIRESHARK_PLUGIN_DIR=" + plugin_dir,
+                             "IPSECDIAG_RULES_DIR=" + self.rules] + list(wrapper)
+        cmd += [self.args.tshark, "-n", "-r", capture]
+        if passes == 2:
+            cmd.append("-2")
+        if config == "disabled":
+            cmd += ["--disable-protocol", "ipsecdiag"]
+        return cmd
+
+    def run_timed(self, config, capture, passes):
+        """(wall seconds, CPU seconds (user + system), peak RSS in KiB)."""
+        out = os.path.join(self.workdir, "time.out")
+        cmd = ["/usr/bin/time", "-f", "%e %U %S %M", "-o", out] + self.command(config, capture, passes)
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, cwd=self.workdir)
+        with open(out) as f:
+            wall, user, system, rss = f.read().split()[-4:]
+        return float(wall), float(user) + float(system), int(rss)
+
+    def perf_works(self):
+        try:
+            result = subprocess.run(["perf", "stat", "-x,", "-e", "instructions:u", "true"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        except OSError:
+            return False
+        return result.returncode == 0 and "<not supported>" not in result.stderr \
+            and "<not counted>" not in result.stderr
+
+    def instructions(self, config, capture, passes):
+        if self.perf:
+            wrapper = ["perf", "stat", "-x,", "-e", "instructions:u"]
+            result = subprocess.run(self.command(config, capture, passes, wrapper), stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, universal_newlines=True, cwd=self.workdir, check=True)
+            for line in result.stderr.splitlines():
+                if "instructions" in line:
+                    return int(line.split(",")[0])
+            raise RuntimeError("perf printed no instruction count:\n" + result.stderr)
+        wrapper = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+        result = subprocess.run(self.command(config, capture, passes, wrapper), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, universal_newlines=True, cwd=self.workdir, check=True)
+        match = re.search(r"Collected : (\d+)", result.stderr)
+        if not match:
+            raise RuntimeError("callgrind printed no count:\n" + result.stderr[-2000:])
+        return int(match.group(1))
+
+
+def packet_count(capture):
+    out = subprocess.run(["capinfos", "-c", "-M", "-T", "-r", capture], stdout=subprocess.PIPE,
+                         universal_newlines=True, check=True).stdout
+    return int(out.split()[-1])
+
+
+def slice_capture(capture, packets, out, first=1):
+    subprocess.run(["editcap", "-F", "pcap", "-r", capture, out, "%d-%d" % (first, first + packets - 1)],
+                   check=True, stdout=subprocess.DEVNULL)
+    os.chmod(out, 0o644)
+    return out
+
+
+STARTUP_INSTRUCTIONS = {}
+
+
+def startup_instructions(runner, config, capture, passes):
+    """Instructions of a one-packet run (start-up and end), the same for every capture."""
+    if (config, passes) not in STARTUP_INSTRUCTIONS:
+        first = slice_capture(capture, 1, capture + ".first.pcap")
+        STARTUP_INSTRUCTIONS[(config, passes)] = runner.instructions(config, first, passes)
+    return STARTUP_INSTRUCTIONS[(config, passes)]
+
+
+def measure(runner, name, capture, args, report):
+    """Wall time, RSS and instructions of every config and pass count on capture."""
+    results = {}
+    instruction_slice = None
+    if args.slice:
+        first = 1 if args.slice_at == "start" else max(1, packet_count(capture) // 2 - args.slice // 2)
+        instruction_slice = slice_capture(capture, args.slice, capture + ".slice.pcap", first)
+    for passes in (1, 2):
+        for config in args.configs:
+            walls, cpus, rss = [], [], 0
+            for _ in range(args.runs):
+                wall, cpu, peak = runner.run_timed(config, capture, passes)
+                walls.append(wall)
+                cpus.append(cpu)
+                rss = max(rss, peak)
+            entry = {"wall": statistics.median(walls), "walls": walls, "cpu": statistics.median(cpus), "rss": rss}
+            if instruction_slice and config in args.count_configs:
+                total = runner.instructions(config, instruction_slice, passes)
+                base = startup_instructions(runner, config, capture, passes)
+                entry["instr"] = total
+                entry["instr_startup"] = base
+                entry["instr_per_packet"] = (total - base) / max(1, args.slice - 1)
+            results[(passes, config)] = entry
+            report("  %-8s %d pass%s: wall %6.2f s (runs %s)  CPU %6.2f s  peak RSS %7.1f MiB%s" % (
+                config, passes, "" if passes == 1 else "es", entry["wall"],
+                " ".join("%.2f" % w for w in walls), entry["cpu"], rss / 1024.0,
+                "  instr %.3e (%.0f/packet after start-up)" % (entry["instr"], entry["instr_per_packet"])
+                if "instr" in entry else ""))
+    return results
+
+
+def ratios(results, passes, against, report, label, target):
+    plugin, base = results[(passes, "plugin")], results[(passes, against)]
+    wall = plugin["wall"] / base["wall"]
+    cpu = plugin["cpu"] / base["cpu"]
+    rss = plugin["rss"] / base["rss"]
+    text = "  %s, %d pass%s, plugin / %s: wall %.3fx, CPU %.3fx, peak RSS %.3fx (+%.1f MiB)" % (
+        label, passes, "" if passes == 1 else "es", against, wall, cpu, rss, (plugin["rss"] - base["rss"]) / 1024.0)
+    ok = True
+    if "instr_per_packet" not in base and target is not None:
+        ok = cpu <= target
+        text += "  target (CPU) <= %.2fx: %s" % (target, "ok" if ok else "MISSED")
+    if "instr_per_packet" in plugin and "instr_per_packet" in base:
+        instr = plugin["instr_per_packet"] / base["instr_per_packet"]
+        total = plugin["instr"] / base["instr"]
+        text += ", instructions %.3fx per packet (%.3fx with start-up)" % (instr, total)
+        if target is not None:
+            ok = instr <= target
+            text += "  target <= %.2fx: %s" % (target, "ok" if ok else "MISSED")
+    report(text)
+    return ok
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--plugin", required=True, help="built ipsecdiag.so")
+    parser.add_argument("--rules", default=os.path.join(ROOT, "rules"))
+    parser.add_argument("--tshark", default="tshark")
+    parser.add_argument("--packets", type=int, default=1000000, help="packets per capture")
+    parser.add_argument("--tunnels", type=int, default=10000, help="IKE SAs in the IPsec-heavy capture")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per configuration (median)")
+    parser.add_argument("--slice", type=int, default=20000,
+                        help="packets counted with callgrind (0: no instruction counts)")
+    parser.add_argument("--slice-at", choices=["start", "middle"], default="start",
+                        help="counted slice from the start (every tunnel's IKE, IKE-dense) or the middle "
+                             "(ESP-dense, SAs set up before the slice)")
+    parser.add_argument("--configs", default="none,disabled,plugin",
+                        help="configurations timed (comma-separated; none and plugin are needed)")
+    parser.add_argument("--count-configs", default="none,plugin",
+                        help="configurations counted with callgrind (comma-separated; none,disabled,plugin)")
+    parser.add_argument("--memory-tunnels", type=int, default=1000, help="tunnels of the ESP scaling check")
+    parser.add_argument("--memory-esp", type=int, default=50, help="ESP packets per tunnel (then 10x)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 20,000 packets, 1 run, 5,000-packet slice")
+    parser.add_argument("--workdir", help="keep the captures here (default: a temporary dir)")
+    parser.add_argument("--output", help="also write the report to this file")
+    args = parser.parse_args()
+    if args.quick:
+        args.packets, args.tunnels, args.runs, args.slice = 20000, 1000, 1, 5000
+        args.memory_tunnels, args.memory_esp = 200, 20
+    args.slice = min(args.slice, args.packets)
+    args.count_configs = args.count_configs.split(",")
+    args.configs = args.configs.split(",")
+
+    workdir = args.workdir or tempfile.mkdtemp(prefix="ipsecdiag-bench-")
+    os.makedirs(workdir, exist_ok=True)
+    lines = []
+
+    def report(line):
+        print(line, flush=True)
+        lines.append(line)
+
+    runner = Runner(args, workdir)
+    report("ipsecdiag benchmark: %d packets per capture, median of %d runs; instructions: %s" % (
+        args.packets, args.runs, "perf stat" if runner.perf else
+        ("callgrind on the first %d packets" % args.slice if args.slice else "not measured")))
+    ok = True
+    captures = [
+        ("mixed", "mixed", dict(packets=args.packets), 1.03),
+        ("ipsec-heavy", "ipsec", dict(packets=args.packets, tunnels=args.tunnels), 1.15),
+    ]
+    for label, kind, params, target in captures:
+        path = os.path.join(workdir, "%s-%d.pcap" % (label, args.packets))
+        if not os.path.exists(path):
+            written, tunnels, ike = gencap.generate(kind, path, seed=1, **params)
+            os.chmod(path, 0o644)
+        else:
+            written, tunnels, ike = None, params.get("tunnels", args.packets // 5000), None
+        report("%s: %s (%s tunnels%s)" % (label, path, tunnels, ", %d packets, %d IKE" % (written, ike)
+                                         if ike is not None else ""))
+        results = measure(runner, label, path, args, report)
+        for passes in (1, 2):
+            ok &= ratios(results, passes, "none", report, label, target)
+            if "disabled" in args.configs:
+                ratios(results, passes, "disabled", report, label, None)
+
+    # Memory must follow tunnels, not ESP packets: same tunnels, 10x the ESP.
+    report("memory: %d tunnels with %d and %d ESP packets each" % (
+        args.memory_tunnels, args.memory_esp, 10 * args.memory_esp))
+    extra = {}
+    for factor in (1, 10):
+        path = os.path.join(workdir, "esp-x%d.pcap" % factor)
+        if not os.path.exists(path):
+            gencap.generate("ipsec", path, packets=0, tunnels=args.memory_tunnels,
+                            esp_per_tunnel=args.memory_esp * factor, seed=2)
+            os.chmod(path, 0o644)
+        for passes in (1, 2):
+            rss = {}
+            for config in ("none", "plugin"):
+                rss[config] = max(runner.run_timed(config, path, passes)[2] for _ in range(max(1, args.runs)))
+            extra[(factor, passes)] = rss["plugin"] - rss["none"]
+            report("  ESP x%-2d %d pass%s: peak RSS none %.1f MiB, plugin %.1f MiB, plugin adds %.1f MiB" % (
+                factor, passes, "" if passes == 1 else "es", rss["none"] / 1024.0, rss["plugin"] / 1024.0,
+                extra[(factor, passes)] / 1024.0))
+    for passes in (1, 2):
+        grown = extra[(10, passes)] - extra[(1, passes)]
+        # Allocator noise: a few MiB either way.
+        fine = grown <= max(4096, 0.25 * extra[(1, passes)])
+        ok &= fine
+        report("  %d pass%s: 10x the ESP packets changes the plugin's extra memory by %+.1f MiB: %s" % (
+            passes, "" if passes == 1 else "es", grown / 1024.0, "ok" if fine else "MISSED"))
+    report("result: %s" % ("all targets met" if ok else "TARGET MISSED"))
+    if args.output:
+        with open(args.output, "w") as f:
+            f.write("\n".join(lines) + "\n")
+    if not args.workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
