@@ -46,7 +46,9 @@ cmake --build "$OUT/asan-plugin" -j"$JOBS" --target ipsecdiag
 ASAN_RUNTIME=$(gcc -print-file-name=libasan.so)
 SANITIZED_PLUGIN="$OUT/asan-plugin/stage/4.0/epan/ipsecdiag.so"
 SCENARIOS=${IPSECDIAG_SANITIZE_SCENARIOS:-"healthy-ikev1 healthy-nat-ikev2 answered-after-retransmit-ikev2
-  no-daemon-ikev2 proposal-mismatch-ikev1 quickmode-unanswered-ikev1 udp4500-blocked-retry-ikev2"}
+  no-daemon-ikev2 proposal-mismatch-ikev1 quickmode-unanswered-ikev1 udp4500-blocked-retry-ikev2
+  psk-mismatch-ikev1-decrypted healthy-ikev2-decrypted wireshark-testsuite-decrypted esp-loss-ikev2
+  fragments-dropped-ikev2 dpd-dead-peer-ikev1"}
 [ "$SCENARIOS" = all ] && SCENARIOS=
 # tshark's own leaks are not the plugin's; any UBSan report is fatal.
 # shellcheck disable=SC2086

@@ -209,6 +209,8 @@ typedef struct {
   guint32 invalid_ke_frame;      /* frame of the INVALID_KE_PAYLOAD, 0 none */
   gboolean crypto_checked;       /* the chosen suite was judged once */
   gboolean aggressive_psk_noted;
+  guint32 p1_life_seconds;       /* IKEv1: the chosen (or offered) phase 1 lifetime, 0 unknown */
+  gboolean lifetimes_noted;
   gboolean ike_fragmentation_seen; /* an RFC 7383 SKF payload was seen (noted once) */
   /* What decryption with supplied keys showed (NULL / 0 without keys). */
   char *psk_verdict;             /* "initiator: matches entry 'site-a'; responder: ..." */

@@ -268,6 +268,8 @@ static void record_suites(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel
     g_free(tunnel->chosen_suite);
     tunnel->chosen_suite = g_strdup(ike_proposal_describe(msg, 0, 0, buf, sizeof buf));
     suite_t chosen = suite_of(msg, 0, 0);
+    if (msg->major_version == 1 && chosen.life_seconds)
+      tunnel->p1_life_seconds = chosen.life_seconds;
     check_crypto_policy(engine, tunnel, frame, &chosen);
   }
 }
@@ -484,6 +486,25 @@ static void record_vendor_ids(ipsecdiag_tunnel_t *tunnel, const ike_message_t *m
   }
 }
 
+/* Phase 1 and phase 2 expiring together make both rekeys coincide, a known
+ * source of drops with some implementations. Phase 2 lifetimes travel
+ * encrypted (Quick Mode): only seen with keys. */
+static void check_lifetimes(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,
+                            ipsecdiag_frame_t *frame, ipsecdiag_role_t role)
+{
+  if (msg->major_version != 1 || msg->exchange_type != IKEV1_EXCH_QUICK || msg->encrypted
+      || role != IPSECDIAG_ROLE_RESPONDER || tunnel->lifetimes_noted || !tunnel->p1_life_seconds
+      || msg->n_proposals == 0 || msg->proposals[0].n_transforms == 0)
+    return;
+  guint32 p2 = msg->proposals[0].transforms[0].life_seconds;
+  if (p2 != tunnel->p1_life_seconds)
+    return;
+  tunnel->lifetimes_noted = TRUE;
+  ipsecdiag_finding_t *f = tunnel_finding("identical_lifetimes", tunnel, frame->frame);
+  finding_set(f, "lifetime", "%u", p2);
+  engine_attach_finding(engine, frame, f);
+}
+
 void engine_check_negotiation(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,
                               ipsecdiag_frame_t *frame, const ipsecdiag_packet_t *pkt, ipsecdiag_role_t role)
 {
@@ -494,4 +515,5 @@ void engine_check_negotiation(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tu
   record_suites(engine, tunnel, msg, frame, role);
   check_notifies(engine, tunnel, msg, frame, pkt, role);
   check_aggressive_psk(engine, tunnel, msg, frame, role);
+  check_lifetimes(engine, tunnel, msg, frame, role);
 }

@@ -132,6 +132,27 @@ The switch to UDP 4500 happens although there is no NAT: it is forced by
 kernel-libipsec (see \"Lab artifacts\" below)."
 }
 
+register identical-lifetimes-ikev1 "IKEv1 with IKE and IPsec SA lifetimes equal (both 1 h): rekeys coincide"
+scn_identical_lifetimes_ikev1() {
+	IKE_VERSION=1
+	# The IKE SA's rekey_time equals the child's default (1 h): strongSwan
+	# proposes rekey_time + 10% for both, 3960 s in phase 1 and phase 2.
+	EXTRA_CONN_CONF="rekey_time = 1h"
+	EXPECT_initiator='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	EXPECT_responder='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	README_WHAT="A healthy IKEv1 tunnel (as healthy-ikev1) whose IKE SA is configured with
+rekey_time = 1h, the same as the Child SA's default: strongSwan proposes a
+lifetime of 3960 s (rekey time + 10%) in Main Mode (MI1, in the clear) and in
+Quick Mode (QI1, encrypted). Both SAs would expire and rekey at the same moment.
+
+The phase 2 lifetime is only visible after decryption: see
+identical-lifetimes-ikev1-decrypted, which runs this capture with the keys from
+the charon logs.
+
+Expected diagnosis: without keys, a healthy tunnel; with keys, a note that the
+phase 1 and phase 2 lifetimes are identical (stability advice)."
+}
+
 register healthy-ikev2 "IKEv2 IKE_SA_INIT + IKE_AUTH, ESP-in-UDP both ways"
 scn_healthy_ikev2() {
 	IKE_VERSION=2
