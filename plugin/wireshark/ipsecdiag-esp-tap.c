@@ -48,16 +48,6 @@ static guint clamp_uint(guint64 value)
   return value > G_MAXUINT ? G_MAXUINT : (guint)value;
 }
 
-static void free_row_strings(stat_tap_table *table, guint row)
-{
-  for (guint col = 0; col < N_COLUMNS; col++) {
-    stat_tap_table_item_type *item = stat_tap_get_field_data(table, row, col);
-    if (item->type == TABLE_ITEM_STRING) {
-      g_free((char *)item->value.string_value);
-      item->value.string_value = NULL;
-    }
-  }
-}
 
 /* The SA's worst finding when it is a warning or an error, else "ok". */
 static char *verdict_text(const ipsecdiag_engine_t *engine, guint index, const ipsecdiag_esp_sa_info_t *info)
@@ -119,7 +109,7 @@ static void fill_row(stat_tap_table *table, const ipsecdiag_engine_t *engine, gu
   items[COL_VERDICT].value.string_value = verdict_text(engine, index, &info);
 
   if (index < table->num_elements)
-    free_row_strings(table, index);
+    ipsecdiag_tap_free_row_strings(table, index);
   /* Rows of SAs without a tapped frame yet stay empty (TABLE_ITEM_NONE). */
   stat_tap_init_table_row(table, index, N_COLUMNS, items);
 }
@@ -159,26 +149,6 @@ static tap_packet_status esp_packet(void *tapdata, packet_info *pinfo, epan_diss
   return TAP_PACKET_REDRAW;
 }
 
-static void esp_reset(stat_tap_table *table)
-{
-  for (guint row = 0; row < table->num_elements; row++) {
-    free_row_strings(table, row);
-    g_free(table->elements[row]);
-  }
-  g_free(table->elements);
-  table->elements = NULL;
-  table->num_elements = 0;
-}
-
-static void esp_free_item(stat_tap_table *table _U_, guint row _U_, guint column _U_,
-                          stat_tap_table_item_type *field_data)
-{
-  if (field_data->type == TABLE_ITEM_STRING) {
-    g_free((char *)field_data->value.string_value);
-    field_data->value.string_value = NULL;
-  }
-}
-
 void ipsecdiag_esp_tap_register(void)
 {
   static tap_param params[] = {{PARAM_FILTER, "filter", "Filter", NULL, TRUE}};
@@ -189,8 +159,8 @@ void ipsecdiag_esp_tap_register(void)
     "ipsecdiag,esp",
     esp_init,
     esp_packet,
-    esp_reset,
-    esp_free_item,
+    ipsecdiag_tap_table_reset,
+    ipsecdiag_tap_free_item,
     NULL,
     N_COLUMNS, esp_columns,
     G_N_ELEMENTS(params), params,

@@ -8,6 +8,7 @@
 
 #include <epan/packet.h>
 #include <epan/expert.h>
+#include <epan/stat_tap_ui.h>
 
 #include "ipsecdiag/engine.h"
 #include "ipsecdiag/rules.h"
@@ -40,6 +41,11 @@ void ipsecdiag_tap_register(void);
 /* ipsecdiag-esp-tap.c: the per-SPI table (tshark -z ipsecdiag,esp), on the same tap. */
 void ipsecdiag_esp_tap_register(void);
 int ipsecdiag_tap_id(void);
+/* Row handling shared by both tables (string cells are owned by the table). */
+void ipsecdiag_tap_free_row_strings(stat_tap_table *table, guint row);
+void ipsecdiag_tap_table_reset(stat_tap_table *table);
+void ipsecdiag_tap_free_item(stat_tap_table *table, guint row, guint column,
+                             stat_tap_table_item_type *field_data);
 /* The finding that sums up a tunnel (worst severity, latest), or NULL. The
  * caller frees *owned (findings evaluated for a capture not yet finalized). */
 const ipsecdiag_finding_t *ipsecdiag_tunnel_verdict(const ipsecdiag_engine_t *engine, guint32 tunnel,

@@ -101,9 +101,9 @@ const ipsecdiag_finding_t *ipsecdiag_tunnel_verdict(const ipsecdiag_engine_t *en
   return best;
 }
 
-static void free_row_strings(stat_tap_table *table, guint row)
+void ipsecdiag_tap_free_row_strings(stat_tap_table *table, guint row)
 {
-  for (guint col = 0; col < N_COLUMNS; col++) {
+  for (guint col = 0; col < table->num_fields; col++) {
     stat_tap_table_item_type *item = stat_tap_get_field_data(table, row, col);
     if (item->type == TABLE_ITEM_STRING) {
       g_free((char *)item->value.string_value);
@@ -217,7 +217,7 @@ static void fill_row(stat_tap_table *table, const ipsecdiag_engine_t *engine, co
 
   guint row = tunnel->id - 1;
   if (row < table->num_elements)
-    free_row_strings(table, row);
+    ipsecdiag_tap_free_row_strings(table, row);
   /* Rows of tunnels without a tapped frame yet stay empty (TABLE_ITEM_NONE). */
   stat_tap_init_table_row(table, row, N_COLUMNS, items);
 }
@@ -248,10 +248,10 @@ static tap_packet_status tunnels_packet(void *tapdata, packet_info *pinfo _U_, e
   return TAP_PACKET_REDRAW;
 }
 
-static void tunnels_reset(stat_tap_table *table)
+void ipsecdiag_tap_table_reset(stat_tap_table *table)
 {
   for (guint row = 0; row < table->num_elements; row++) {
-    free_row_strings(table, row);
+    ipsecdiag_tap_free_row_strings(table, row);
     g_free(table->elements[row]);
   }
   g_free(table->elements);
@@ -259,8 +259,8 @@ static void tunnels_reset(stat_tap_table *table)
   table->num_elements = 0;
 }
 
-static void tunnels_free_item(stat_tap_table *table _U_, guint row _U_, guint column _U_,
-                              stat_tap_table_item_type *field_data)
+void ipsecdiag_tap_free_item(stat_tap_table *table _U_, guint row _U_, guint column _U_,
+                             stat_tap_table_item_type *field_data)
 {
   if (field_data->type == TABLE_ITEM_STRING) {
     g_free((char *)field_data->value.string_value);
@@ -278,8 +278,8 @@ void ipsecdiag_tap_register(void)
     "ipsecdiag,tunnels",
     tunnels_init,
     tunnels_packet,
-    tunnels_reset,
-    tunnels_free_item,
+    ipsecdiag_tap_table_reset,
+    ipsecdiag_tap_free_item,
     NULL,
     N_COLUMNS, tunnel_columns,
     G_N_ELEMENTS(params), params,
