@@ -173,7 +173,7 @@ def main():
     parser.add_argument("--source", help="source tree, to test the per-user install")
     parser.add_argument("--tshark", default="tshark")
     args = parser.parse_args()
-    tshark = run_captures.Tshark(argparse.Namespace(plugin=args.plugin, rules=args.rules, installed=False,
+    tshark = run_captures.Tshark(argparse.Namespace(plugin=args.plugin, rules=args.rules, installed=False, preload=None,
                                                     tshark=args.tshark))
     try:
         test_registration(tshark)
