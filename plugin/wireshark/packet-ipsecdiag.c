@@ -436,8 +436,9 @@ static const ipsecdiag_frame_t *feed_frame(tvbuff_t *tvb, packet_info *pinfo, gu
   }
   /* IP fragments of IKE / ESP: the first ones show as data, the one that
    * completes the datagram as the reassembled protocol. */
-  const ipsecdiag_frame_t *fragment = (layers & (LAYER_DATA | LAYER_ISAKMP | LAYER_ESP))
-                                      ? feed_ip_fragment(tvb, pinfo) : NULL;
+  gboolean maybe_fragment = (layers & LAYER_DATA)
+      || ((layers & (LAYER_ISAKMP | LAYER_ESP)) && get_data_source_tvb_by_name(pinfo, "Reassembled IPv4"));
+  const ipsecdiag_frame_t *fragment = maybe_fragment ? feed_ip_fragment(tvb, pinfo) : NULL;
   if (layers & LAYER_ISAKMP) {
     gint len;
     const guint8 *data = reported_ip(tvb, pinfo, &ip) ? ike_bytes(tvb, pinfo, &ip, &len) : NULL;
