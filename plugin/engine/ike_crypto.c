@@ -96,8 +96,9 @@ ike_hash_t ike2_prf_hash(guint16 prf_id)
   }
 }
 
-gboolean ike_prf(ike_hash_t hash, const guint8 *key, gsize key_len,
-                 const ike_chunk_t *parts, guint n_parts, guint8 *out)
+/* HMAC when key is given (an empty key is allowed), else the plain hash. */
+static gboolean md_digest(ike_hash_t hash, gboolean hmac, const guint8 *key, gsize key_len,
+                          const ike_chunk_t *parts, guint n_parts, guint8 *out)
 {
   int algo = gcry_md_algo(hash);
   gcry_md_hd_t hd;
@@ -105,11 +106,11 @@ gboolean ike_prf(ike_hash_t hash, const guint8 *key, gsize key_len,
   if (!algo || out == NULL || (key == NULL && key_len > 0))
     return FALSE;
   ike_crypto_init();
-  if (gcry_md_open(&hd, algo, GCRY_MD_FLAG_HMAC) != 0)
+  if (gcry_md_open(&hd, algo, hmac ? GCRY_MD_FLAG_HMAC : 0) != 0)
     return FALSE;
   /* HMAC accepts an empty key: libgcrypt wants a non-NULL pointer. */
   static const guint8 empty_key[1] = {0};
-  if (gcry_md_setkey(hd, key_len ? key : empty_key, key_len) != 0) {
+  if (hmac && gcry_md_setkey(hd, key_len ? key : empty_key, key_len) != 0) {
     gcry_md_close(hd);
     return FALSE;
   }
@@ -124,25 +125,15 @@ gboolean ike_prf(ike_hash_t hash, const guint8 *key, gsize key_len,
   return ok;
 }
 
+gboolean ike_prf(ike_hash_t hash, const guint8 *key, gsize key_len,
+                 const ike_chunk_t *parts, guint n_parts, guint8 *out)
+{
+  return md_digest(hash, TRUE, key, key_len, parts, n_parts, out);
+}
+
 gboolean ike_hash(ike_hash_t hash, const ike_chunk_t *parts, guint n_parts, guint8 *out)
 {
-  int algo = gcry_md_algo(hash);
-  gcry_md_hd_t hd;
-
-  if (!algo || out == NULL)
-    return FALSE;
-  ike_crypto_init();
-  if (gcry_md_open(&hd, algo, 0) != 0)
-    return FALSE;
-  for (guint i = 0; i < n_parts; i++)
-    if (parts[i].len)
-      gcry_md_write(hd, parts[i].data, parts[i].len);
-  const guint8 *digest = gcry_md_read(hd, algo);
-  gboolean ok = digest != NULL;
-  if (ok)
-    memcpy(out, digest, ike_hash_len(hash));
-  gcry_md_close(hd);
-  return ok;
+  return md_digest(hash, FALSE, NULL, 0, parts, n_parts, out);
 }
 
 gboolean ike_prf_plus(ike_hash_t hash, const guint8 *key, gsize key_len,
