@@ -22,7 +22,7 @@ A scenario folder holding a file named "keys" (docs/keys.md) is run with
 
 Usage:
   run_captures.py [--plugin PATH] [--rules DIR] [--installed] [--regenerate]
-                  [--tshark tshark] [--preload LIB] [SCENARIO ...]
+                  [--tshark tshark] [--preload LIB] [--jobs N] [SCENARIO ...]
 --plugin/--rules use a freshly built plugin (staged in a temporary plugin dir;
 when run as root tshark is run as 'nobody', since tshark ignores
 WIRESHARK_PLUGIN_DIR for root). --installed uses the plugin installed in the
@@ -30,15 +30,19 @@ system plugin dir instead.
 --preload LIB runs tshark with LD_PRELOAD=LIB: the AddressSanitizer runtime for
 a plugin built with -DIPSECDIAG_SANITIZE=ON (ASAN_OPTIONS and UBSAN_OPTIONS are
 passed on from the environment); any sanitizer report fails the run.
+--jobs N runs N captures at once (default: the number of CPUs); the report
+is printed in scenario order whatever the order they finish in.
 """
 import argparse
+import concurrent.futures
 import difflib
 import os
-import pwd
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import xml.etree.ElementTree as ElementTree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CAPTURES = os.path.join(ROOT, "test-captures")
@@ -90,24 +94,25 @@ class Tshark:
             for name in dirnames + filenames:
                 os.chmod(os.path.join(dirpath, name), 0o755)
         self.capture_copies = {}
-        self.keys_file = None
+        self.copies_lock = threading.Lock()
 
     def readable(self, capture):
         """Captures are copied where 'nobody' can read them."""
         if not self.prefix:
             return capture
-        if capture not in self.capture_copies:
-            copy = os.path.join(self.tmp, "cap-%d-%s" % (len(self.capture_copies), os.path.basename(capture)))
-            shutil.copy(capture, copy)
-            os.chmod(copy, 0o644)
-            self.capture_copies[capture] = copy
-        return self.capture_copies[capture]
+        with self.copies_lock:
+            if capture not in self.capture_copies:
+                copy = os.path.join(self.tmp, "cap-%d-%s" % (len(self.capture_copies), os.path.basename(capture)))
+                shutil.copy(capture, copy)
+                os.chmod(copy, 0o644)
+                self.capture_copies[capture] = copy
+            return self.capture_copies[capture]
 
-    def run(self, capture, mode, extra):
+    def run(self, capture, mode, extra, keys_file=None):
         cmd = self.prefix + ["env", "HOME=" + self.tmp] + self.preload + [self.tshark, "-n", "-r",
                                                                           self.readable(capture)]
-        if self.keys_file:
-            cmd += ["-o", "ipsecdiag.keys_file:" + self.readable(self.keys_file)]
+        if keys_file:
+            cmd += ["-o", "ipsecdiag.keys_file:" + self.readable(keys_file)]
         if mode == "2pass":
             cmd.append("-2")
         cmd += extra
@@ -127,33 +132,52 @@ class Tshark:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def plugin_output(tshark, capture, mode):
-    """The text compared with the expected file, and the rule ids found."""
+def annotated_findings(tshark, capture, mode, keys_file):
+    """[(frame, severities, rule ids, expert rule ids)] of the frames with findings.
+
+    One PDML run of the frame number and the plugin's tree gives what a
+    filter per rule (ipsecdiag.rule.<id>) would select, and the severities."""
+    pdml = tshark.run(capture, mode, ["-Y", "ipsecdiag.finding", "-T", "pdml", "-J", "frame ipsecdiag"], keys_file)
+    frames = []
+    for packet in ElementTree.fromstring(pdml).iter("packet"):
+        number, severities, rules, experts = None, [], [], set()
+        for field in packet.iter("field"):
+            name = field.get("name", "")
+            if name == "frame.number":
+                number = field.get("show")
+            elif name == "ipsecdiag.finding.severity":
+                severities.append(field.get("show"))
+            elif name == "ipsecdiag.finding":
+                rules.append(field.get("show"))
+            elif name.startswith("ipsecdiag.rule."):
+                experts.add(name[len("ipsecdiag.rule."):])
+        frames.append((number, severities, rules, experts))
+    return frames
+
+
+def plugin_output(tshark, capture, mode, keys_file):
+    """The text compared with the expected file, the rule ids found, and the
+    frames with a warning or error."""
     # tshark takes one character as aggregator; texts may hold any, rule ids no comma.
     fields = tshark.run(capture, mode, ["-Y", "ipsecdiag", "-T", "fields", "-E", "header=y",
                                         "-E", "occurrence=a", "-E", "aggregator=|"]
-                        + sum((["-e", f] for f in FIELDS), []))
-    ids = tshark.run(capture, mode, ["-Y", "ipsecdiag.finding", "-T", "fields", "-E", "occurrence=a",
-                                     "-E", "aggregator=,", "-e", "ipsecdiag.finding"])
-    rules = set(rule for rule in ids.replace("\n", ",").split(",") if rule)
+                        + sum((["-e", f] for f in FIELDS), []), keys_file)
+    findings = annotated_findings(tshark, capture, mode, keys_file)
+    rules = set(rule for _, _, frame_rules, _ in findings for rule in frame_rules if rule)
     expert = []
     for rule in sorted(rules):
-        frames = tshark.run(capture, mode, ["-Y", "ipsecdiag.rule." + rule, "-T", "fields", "-e", "frame.number"])
-        expert.append("ipsecdiag.rule.%s: frames %s" % (rule, " ".join(frames.split())))
-    tap = tshark.run(capture, mode, ["-q", "-z", "ipsecdiag,tunnels", "-z", "ipsecdiag,esp"])
+        frames = [number for number, _, _, experts in findings if rule in experts]
+        expert.append("ipsecdiag.rule.%s: frames %s" % (rule, " ".join(frames)))
+    tap = tshark.run(capture, mode, ["-q", "-z", "ipsecdiag,tunnels", "-z", "ipsecdiag,esp"], keys_file)
     text = "".join([
         "# fields of annotated frames\n", fields,
         "# expert fields\n", "\n".join(expert) + ("\n" if expert else ""),
         "# tunnels and esp taps\n", tap,
     ])
-    return text, rules
-
-
-def bad_severities(tshark, capture, mode):
-    out = tshark.run(capture, mode, ["-Y", 'ipsecdiag.finding.severity == "warn" || '
-                                           'ipsecdiag.finding.severity == "error"',
-                                     "-T", "fields", "-e", "frame.number", "-e", "ipsecdiag.finding"])
-    return out.strip()
+    bad = "\n".join("%s\t%s" % (number, ",".join(frame_rules))
+                    for number, severities, frame_rules, _ in findings
+                    if "warn" in severities or "error" in severities)
+    return text, rules, bad
 
 
 def must_find(scenario_dir):
@@ -202,6 +226,34 @@ def scenarios(selected):
     return found
 
 
+def check_capture(tshark, args, job):
+    """Runs one capture in one mode; returns (status line, failures)."""
+    name, path, capture, mode, wanted, keys_file = job
+    label = "%s/%s [%s]" % (name, capture, mode)
+    failures = []
+    actual, rules_found, bad = plugin_output(tshark, os.path.join(path, capture), mode, keys_file)
+    expected_path = os.path.join(path, "expected", "%s.%s.txt" % (capture, mode))
+    if args.regenerate:
+        os.makedirs(os.path.dirname(expected_path), exist_ok=True)
+        with open(expected_path, "w") as f:
+            f.write(actual)
+    elif not os.path.exists(expected_path):
+        failures.append("%s: no expected file %s (run with --regenerate)" % (label, expected_path))
+    else:
+        with open(expected_path) as f:
+            expected = f.read()
+        if expected != actual:
+            diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
+                                                expected_path, "actual"))
+            failures.append("%s: output differs\n%s" % (label, diff))
+    if (name.startswith("healthy") or mode in no_warning_modes(path)) and bad:
+        failures.append("%s: healthy capture has warnings/errors:\n%s" % (label, bad))
+    for rule in sorted(wanted.get((capture, mode), ())):
+        if rule not in rules_found:
+            failures.append("%s: expected finding %s is missing" % (label, rule))
+    return "%-60s %s" % (label, "regenerated" if args.regenerate else "checked"), failures
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--plugin")
@@ -210,52 +262,32 @@ def main():
     parser.add_argument("--regenerate", action="store_true", help="rewrite the expected files")
     parser.add_argument("--tshark", default="tshark")
     parser.add_argument("--preload", help="LD_PRELOAD for tshark (sanitizer runtime)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="captures run at once")
     parser.add_argument("scenario", nargs="*")
     args = parser.parse_args()
 
     tshark = Tshark(args)
     failures = []
-    checked = 0
+    jobs = []
+    for name, path, captures in scenarios(args.scenario):
+        wanted = must_find(path)
+        keys_file = os.path.join(path, "keys")
+        for capture in captures:
+            for mode in MODES:
+                jobs.append((name, path, capture, mode, wanted, keys_file if os.path.isfile(keys_file) else None))
     try:
         tshark.check_plugin_loaded()
-        for name, path, captures in scenarios(args.scenario):
-            wanted = must_find(path)
-            keys_file = os.path.join(path, "keys")
-            tshark.keys_file = keys_file if os.path.isfile(keys_file) else None
-            for capture in captures:
-                capture_path = os.path.join(path, capture)
-                for mode in MODES:
-                    label = "%s/%s [%s]" % (name, capture, mode)
-                    checked += 1
-                    actual, rules_found = plugin_output(tshark, capture_path, mode)
-                    expected_path = os.path.join(path, "expected", "%s.%s.txt" % (capture, mode))
-                    if args.regenerate:
-                        os.makedirs(os.path.dirname(expected_path), exist_ok=True)
-                        with open(expected_path, "w") as f:
-                            f.write(actual)
-                    elif not os.path.exists(expected_path):
-                        failures.append("%s: no expected file %s (run with --regenerate)" % (label, expected_path))
-                    else:
-                        with open(expected_path) as f:
-                            expected = f.read()
-                        if expected != actual:
-                            diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
-                                                                expected_path, "actual"))
-                            failures.append("%s: output differs\n%s" % (label, diff))
-                    if name.startswith("healthy") or mode in no_warning_modes(path):
-                        bad = bad_severities(tshark, capture_path, mode)
-                        if bad:
-                            failures.append("%s: healthy capture has warnings/errors:\n%s" % (label, bad))
-                    for rule in sorted(wanted.get((capture, mode), ())):
-                        if rule not in rules_found:
-                            failures.append("%s: expected finding %s is missing" % (label, rule))
-                    print("%-60s %s" % (label, "regenerated" if args.regenerate else "checked"))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            # map() yields in submission order: the report does not depend on timing.
+            for status, job_failures in pool.map(lambda job: check_capture(tshark, args, job), jobs):
+                failures += job_failures
+                print(status, flush=True)
     finally:
         tshark.cleanup()
     for failure in failures:
         print("FAIL " + failure)
-    print("%d capture runs, %d failures" % (checked, len(failures)))
-    if checked == 0:
+    print("%d capture runs, %d failures" % (len(jobs), len(failures)))
+    if not jobs:
         print("FAIL no captures found")
         return 1
     return 1 if failures else 0
