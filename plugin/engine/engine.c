@@ -63,12 +63,15 @@ static guint spi_hash(gconstpointer key)
   return (guint)(k ^ (k >> 32));
 }
 
+static guint peers_hash(gconstpointer key);
+static gboolean peers_equal(gconstpointer a, gconstpointer b);
+
 ipsecdiag_engine_t *ipsecdiag_engine_new(void)
 {
   ipsecdiag_engine_t *engine = g_new0(ipsecdiag_engine_t, 1);
   engine->tunnels = g_ptr_array_new_with_free_func(tunnel_free);
   engine->tunnel_by_spi = g_hash_table_new_full(spi_hash, g_int64_equal, g_free, NULL);
-  engine->tunnel_by_peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  engine->tunnel_by_peers = g_hash_table_new_full(peers_hash, peers_equal, g_free, NULL);
   engine->frames = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, frame_free);
   engine->esp_sas = g_hash_table_new_full(esp_key_hash, esp_key_equal, NULL, g_free);
   engine->global_findings = g_ptr_array_new_with_free_func(ipsecdiag_finding_free);
@@ -134,20 +137,53 @@ const GPtrArray *ipsecdiag_engine_global_findings(const ipsecdiag_engine_t *engi
 }
 
 /* Unordered address pair, so both directions find the same tunnel. */
-static char *peers_key(const ipsecdiag_addr_t *a, const ipsecdiag_addr_t *b)
+/* The two peer addresses, in a canonical order so that either direction finds
+ * the same entry; bytes past an IPv4 address are zero. Binary, not text: a
+ * new ESP SPI looks its peers up, and formatting two addresses cost more than
+ * the rest of the ESP path. */
+typedef struct {
+  guint8 family[2];
+  guint8 bytes[2][16];
+} peers_key_t;
+
+static void peers_key_fill(peers_key_t *key, const ipsecdiag_addr_t *a, const ipsecdiag_addr_t *b)
 {
-  char sa[64], sb[64];
-  ipsecdiag_addr_to_str(a, sa, sizeof sa);
-  ipsecdiag_addr_to_str(b, sb, sizeof sb);
-  return strcmp(sa, sb) < 0 ? g_strconcat(sa, " ", sb, NULL) : g_strconcat(sb, " ", sa, NULL);
+  memset(key, 0, sizeof *key);
+  const ipsecdiag_addr_t *first = a, *second = b;
+  int order = (int)a->family - (int)b->family;
+  if (!order)
+    order = memcmp(a->bytes, b->bytes, a->family == 6 ? 16 : 4);
+  if (order > 0) {
+    first = b;
+    second = a;
+  }
+  key->family[0] = first->family;
+  key->family[1] = second->family;
+  memcpy(key->bytes[0], first->bytes, first->family == 6 ? 16 : 4);
+  memcpy(key->bytes[1], second->bytes, second->family == 6 ? 16 : 4);
+}
+
+static guint peers_hash(gconstpointer key)
+{
+  /* FNV-1a over the whole key. */
+  const guint8 *p = key;
+  guint32 h = 2166136261u;
+  for (gsize i = 0; i < sizeof(peers_key_t); i++)
+    h = (h ^ p[i]) * 16777619u;
+  return h;
+}
+
+static gboolean peers_equal(gconstpointer a, gconstpointer b)
+{
+  return memcmp(a, b, sizeof(peers_key_t)) == 0;
 }
 
 ipsecdiag_tunnel_t *engine_tunnel_by_peers(const ipsecdiag_engine_t *engine,
                                            const ipsecdiag_addr_t *a, const ipsecdiag_addr_t *b)
 {
-  char *key = peers_key(a, b);
-  gpointer id = g_hash_table_lookup(engine->tunnel_by_peers, key);
-  g_free(key);
+  peers_key_t key;
+  peers_key_fill(&key, a, b);
+  gpointer id = g_hash_table_lookup(engine->tunnel_by_peers, &key);
   return engine_tunnel_get(engine, GPOINTER_TO_UINT(id));
 }
 
@@ -224,7 +260,8 @@ static ipsecdiag_tunnel_t *tunnel_create(ipsecdiag_engine_t *engine, const ike_m
   *key = spi_key(msg->spi_i);
   g_hash_table_replace(engine->tunnel_by_spi, key, GUINT_TO_POINTER(tunnel->id));
 
-  char *pk = peers_key(&pkt->src.addr, &pkt->dst.addr);
+  peers_key_t *pk = g_new(peers_key_t, 1);
+  peers_key_fill(pk, &pkt->src.addr, &pkt->dst.addr);
   ipsecdiag_tunnel_t *previous = engine_tunnel_get(engine,
       GPOINTER_TO_UINT(g_hash_table_lookup(engine->tunnel_by_peers, pk)));
   if (previous) {

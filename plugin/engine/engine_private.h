@@ -33,7 +33,7 @@ typedef struct engine_lifecycle engine_lifecycle_t;   /* engine_lifecycle.c */
 struct ipsecdiag_engine {
   GPtrArray *tunnels;            /* ipsecdiag_tunnel_t*, index id - 1 */
   GHashTable *tunnel_by_spi;     /* guint64* (initiator SPI) -> tunnel id */
-  GHashTable *tunnel_by_peers;   /* peers key (char*) -> latest tunnel id */
+  GHashTable *tunnel_by_peers;   /* peers_key_t (both addresses) -> latest tunnel id */
   GHashTable *frames;            /* frame number -> ipsecdiag_frame_t* */
   GHashTable *esp_sas;           /* esp_sa_key_t* -> esp_sa_t* */
   GPtrArray *global_findings;    /* ipsecdiag_finding_t*, owned */
