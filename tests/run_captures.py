@@ -19,6 +19,12 @@ Beyond the golden files, two checks cannot be regenerated away:
 
 A scenario folder holding a file named "keys" (docs/keys.md) is run with
 -o ipsecdiag.keys_file:<that file>, so its encrypted messages are decrypted.
+A scenario folder holding a file named "tshark-options" (one option per
+line, "#" comments, e.g. "-o esp.enable_encryption_decode:TRUE") passes those
+options to every tshark run of the scenario; its expected files then also
+list, for every ESP frame, the protocols Wireshark found in it (frame.protocols:
+"...:esp:ip:icmp" once the ESP payload was decrypted) and the ESP keys
+ipsecdiag derived for it (ipsecdiag.esp_keys, masked).
 
 Usage:
   run_captures.py [--plugin PATH] [--rules DIR] [--installed] [--regenerate]
@@ -91,6 +97,7 @@ class Tshark:
                 os.chmod(os.path.join(dirpath, name), 0o755)
         self.capture_copies = {}
         self.keys_file = None
+        self.options = []
 
     def readable(self, capture):
         """Captures are copied where 'nobody' can read them."""
@@ -108,6 +115,7 @@ class Tshark:
                                                                           self.readable(capture)]
         if self.keys_file:
             cmd += ["-o", "ipsecdiag.keys_file:" + self.readable(self.keys_file)]
+        cmd += self.options
         if mode == "2pass":
             cmd.append("-2")
         cmd += extra
@@ -141,12 +149,19 @@ def plugin_output(tshark, capture, mode):
         frames = tshark.run(capture, mode, ["-Y", "ipsecdiag.rule." + rule, "-T", "fields", "-e", "frame.number"])
         expert.append("ipsecdiag.rule.%s: frames %s" % (rule, " ".join(frames.split())))
     tap = tshark.run(capture, mode, ["-q", "-z", "ipsecdiag,tunnels", "-z", "ipsecdiag,esp"])
-    text = "".join([
+    parts = [
         "# fields of annotated frames\n", fields,
         "# expert fields\n", "\n".join(expert) + ("\n" if expert else ""),
         "# tunnels and esp taps\n", tap,
-    ])
-    return text, rules
+    ]
+    if tshark.options:
+        # What the scenario's options change in other dissectors: ESP decrypted or not.
+        esp = tshark.run(capture, mode, ["-Y", "esp || ipsecdiag.esp_keys", "-T", "fields", "-E", "header=y",
+                                         "-E", "occurrence=a", "-E", "aggregator=|", "-e", "frame.number",
+                                         "-e", "frame.protocols", "-e", "ipsecdiag.esp_keys",
+                                         "-e", "ipsecdiag.esp_keys.problem"])
+        parts += ["# with the scenario's tshark-options: ESP frames and derived ESP keys\n", esp]
+    return "".join(parts), rules
 
 
 def bad_severities(tshark, capture, mode):
@@ -190,6 +205,20 @@ def no_warning_modes(scenario_dir):
     return tuple(modes) or MODES
 
 
+def tshark_options(scenario_dir):
+    """Options from the scenario's tshark-options file (one per line), [] without one."""
+    path = os.path.join(scenario_dir, "tshark-options")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        options = [line.split("#", 1)[0].strip() for line in f]
+    result = []
+    for option in options:
+        if option:
+            result += option.split(None, 1)
+    return result
+
+
 def scenarios(selected):
     found = []
     for name in sorted(os.listdir(CAPTURES)):
@@ -222,6 +251,7 @@ def main():
             wanted = must_find(path)
             keys_file = os.path.join(path, "keys")
             tshark.keys_file = keys_file if os.path.isfile(keys_file) else None
+            tshark.options = tshark_options(path)
             for capture in captures:
                 capture_path = os.path.join(path, capture)
                 for mode in MODES:
