@@ -493,6 +493,8 @@ static void derive_child_esp(ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_
 {
   ike2_suite_t suite;
   const char *why = NULL;
+  if (pm->n_proposals && pm->proposals[0].protocol_id == 1)
+    return;                            /* an IKE SA rekey: no ESP */
   if (!chosen_esp_suite(pm, &suite, &why)) {
     engine_esp_keys_problem(engine, frame->frame, why);
     return;

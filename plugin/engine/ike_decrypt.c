@@ -616,6 +616,18 @@ static void v2_build_keys(ike_decrypt_sa_t *sa)
     if (suite.integ == IKE2_INTEG_UNCHECKED)
       suite.unchecked_icv_len = sa->integ_icv_len;
   }
+  /* An IKE SA created by a rekey has no IKE_SA_INIT: without the PRF, SK_d
+   * (whose length is the PRF's output) tells the usual HMAC PRFs apart. */
+  if (!suite.prf && sa->sk_d.len) {
+    switch (sa->sk_d.len) {
+    case 16: suite.prf = 1; break;      /* PRF_HMAC_MD5 */
+    case 20: suite.prf = 2; break;      /* PRF_HMAC_SHA1 */
+    case 32: suite.prf = 5; break;      /* PRF_HMAC_SHA2_256 */
+    case 48: suite.prf = 6; break;
+    case 64: suite.prf = 7; break;
+    default: break;
+    }
+  }
   ike2_suite_describe(&suite, sa->suite_desc, sizeof sa->suite_desc);
   if (sa->sk_ei.len && sa->sk_er.len) {
     if (!ike2_set_keys(&sa->k2, &suite, sa->sk_ei.data, sa->sk_ei.len, sa->sk_er.data, sa->sk_er.len,
