@@ -24,7 +24,9 @@ line, "#" comments, e.g. "-o esp.enable_encryption_decode:TRUE") passes those
 options to every tshark run of the scenario; its expected files then also
 list, for every ESP frame, the protocols Wireshark found in it (frame.protocols:
 "...:esp:ip:icmp" once the ESP payload was decrypted) and the ESP keys
-ipsecdiag derived for it (ipsecdiag.esp_keys, masked).
+ipsecdiag derived for it (ipsecdiag.esp_keys, masked), and for every IKE
+message the decryption result and the payload types (the encrypted outer ones,
+then those Wireshark read in the decrypted message: 42 is a Delete).
 
 Usage:
   run_captures.py [--plugin PATH] [--rules DIR] [--installed] [--regenerate]
@@ -156,11 +158,15 @@ def plugin_output(tshark, capture, mode):
     ]
     if tshark.options:
         # What the scenario's options change in other dissectors: ESP decrypted or not.
-        esp = tshark.run(capture, mode, ["-Y", "esp || ipsecdiag.esp_keys", "-T", "fields", "-E", "header=y",
+        esp = tshark.run(capture, mode, ["-Y", "esp || ipsecdiag.esp_keys || ipsecdiag.esp_keys.problem"
+                                               " || ipsecdiag.decryption",
+                                         "-T", "fields", "-E", "header=y",
                                          "-E", "occurrence=a", "-E", "aggregator=|", "-e", "frame.number",
-                                         "-e", "frame.protocols", "-e", "ipsecdiag.esp_keys",
+                                         "-e", "frame.protocols", "-e", "ipsecdiag.decryption",
+                                         "-e", "isakmp.typepayload", "-e", "ipsecdiag.esp_keys",
                                          "-e", "ipsecdiag.esp_keys.problem"])
-        parts += ["# with the scenario's tshark-options: ESP frames and derived ESP keys\n", esp]
+        parts += ["# with the scenario's tshark-options: ESP frames, decrypted IKE messages (outer and inner "
+                  "payload types) and derived ESP keys\n", esp]
     return "".join(parts), rules
 
 
