@@ -19,6 +19,14 @@ Beyond the golden files, two checks cannot be regenerated away:
 
 A scenario folder holding a file named "keys" (docs/keys.md) is run with
 -o ipsecdiag.keys_file:<that file>, so its encrypted messages are decrypted.
+A scenario folder holding a file named "tshark-options" (one option per
+line, "#" comments, e.g. "-o esp.enable_encryption_decode:TRUE") passes those
+options to every tshark run of the scenario; its expected files then also
+list, for every ESP frame, the protocols Wireshark found in it (frame.protocols:
+"...:esp:ip:icmp" once the ESP payload was decrypted) and the ESP keys
+ipsecdiag derived for it (ipsecdiag.esp_keys, masked), and for every IKE
+message the decryption result and the payload types (the encrypted outer ones,
+then those Wireshark read in the decrypted message: 42 is a Delete).
 
 Usage:
   run_captures.py [--plugin PATH] [--rules DIR] [--installed] [--regenerate]
@@ -108,11 +116,12 @@ class Tshark:
                 self.capture_copies[capture] = copy
             return self.capture_copies[capture]
 
-    def run(self, capture, mode, extra, keys_file=None):
+    def run(self, capture, mode, extra, keys_file=None, options=()):
         cmd = self.prefix + ["env", "HOME=" + self.tmp] + self.preload + [self.tshark, "-n", "-r",
                                                                           self.readable(capture)]
         if keys_file:
             cmd += ["-o", "ipsecdiag.keys_file:" + self.readable(keys_file)]
+        cmd += list(options)
         if mode == "2pass":
             cmd.append("-2")
         cmd += extra
@@ -132,12 +141,13 @@ class Tshark:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def annotated_findings(tshark, capture, mode, keys_file):
+def annotated_findings(tshark, capture, mode, keys_file, options):
     """[(frame, severities, rule ids, expert rule ids)] of the frames with findings.
 
     One PDML run of the frame number and the plugin's tree gives what a
     filter per rule (ipsecdiag.rule.<id>) would select, and the severities."""
-    pdml = tshark.run(capture, mode, ["-Y", "ipsecdiag.finding", "-T", "pdml", "-J", "frame ipsecdiag"], keys_file)
+    pdml = tshark.run(capture, mode, ["-Y", "ipsecdiag.finding", "-T", "pdml", "-J", "frame ipsecdiag"],
+                      keys_file, options)
     frames = []
     for packet in ElementTree.fromstring(pdml).iter("packet"):
         number, severities, rules, experts = None, [], [], set()
@@ -155,25 +165,37 @@ def annotated_findings(tshark, capture, mode, keys_file):
     return frames
 
 
-def plugin_output(tshark, capture, mode, keys_file):
+def plugin_output(tshark, capture, mode, keys_file, options):
     """The text compared with the expected file, the rule ids found, and the
     frames with a warning or error."""
     # tshark takes one character as aggregator; texts may hold any, rule ids no comma.
     fields = tshark.run(capture, mode, ["-Y", "ipsecdiag", "-T", "fields", "-E", "header=y",
                                         "-E", "occurrence=a", "-E", "aggregator=|"]
-                        + sum((["-e", f] for f in FIELDS), []), keys_file)
-    findings = annotated_findings(tshark, capture, mode, keys_file)
+                        + sum((["-e", f] for f in FIELDS), []), keys_file, options)
+    findings = annotated_findings(tshark, capture, mode, keys_file, options)
     rules = set(rule for _, _, frame_rules, _ in findings for rule in frame_rules if rule)
     expert = []
     for rule in sorted(rules):
         frames = [number for number, _, _, experts in findings if rule in experts]
         expert.append("ipsecdiag.rule.%s: frames %s" % (rule, " ".join(frames)))
-    tap = tshark.run(capture, mode, ["-q", "-z", "ipsecdiag,tunnels", "-z", "ipsecdiag,esp"], keys_file)
-    text = "".join([
+    tap = tshark.run(capture, mode, ["-q", "-z", "ipsecdiag,tunnels", "-z", "ipsecdiag,esp"], keys_file, options)
+    parts = [
         "# fields of annotated frames\n", fields,
         "# expert fields\n", "\n".join(expert) + ("\n" if expert else ""),
         "# tunnels and esp taps\n", tap,
-    ])
+    ]
+    if options:
+        # What the scenario's options change in other dissectors: ESP decrypted or not.
+        esp = tshark.run(capture, mode, ["-Y", "esp || ipsecdiag.esp_keys || ipsecdiag.esp_keys.problem"
+                                               " || ipsecdiag.decryption",
+                                         "-T", "fields", "-E", "header=y",
+                                         "-E", "occurrence=a", "-E", "aggregator=|", "-e", "frame.number",
+                                         "-e", "frame.protocols", "-e", "ipsecdiag.decryption",
+                                         "-e", "isakmp.typepayload", "-e", "ipsecdiag.esp_keys",
+                                         "-e", "ipsecdiag.esp_keys.problem"], keys_file, options)
+        parts += ["# with the scenario's tshark-options: ESP frames, decrypted IKE messages (outer and inner "
+                  "payload types) and derived ESP keys\n", esp]
+    text = "".join(parts)
     bad = "\n".join("%s\t%s" % (number, ",".join(frame_rules))
                     for number, severities, frame_rules, _ in findings
                     if "warn" in severities or "error" in severities)
@@ -214,6 +236,20 @@ def no_warning_modes(scenario_dir):
     return tuple(modes) or MODES
 
 
+def tshark_options(scenario_dir):
+    """Options from the scenario's tshark-options file (one per line), [] without one."""
+    path = os.path.join(scenario_dir, "tshark-options")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        options = [line.split("#", 1)[0].strip() for line in f]
+    result = []
+    for option in options:
+        if option:
+            result += option.split(None, 1)
+    return result
+
+
 def scenarios(selected):
     found = []
     for name in sorted(os.listdir(CAPTURES)):
@@ -228,10 +264,11 @@ def scenarios(selected):
 
 def check_capture(tshark, args, job):
     """Runs one capture in one mode; returns (status line, failures)."""
-    name, path, capture, mode, wanted, keys_file = job
+    name, path, capture, mode, wanted, keys_file, options = job
     label = "%s/%s [%s]" % (name, capture, mode)
     failures = []
-    actual, rules_found, bad = plugin_output(tshark, os.path.join(path, capture), mode, keys_file)
+    actual, rules_found, bad = plugin_output(tshark, os.path.join(path, capture), mode, keys_file,
+                                           options)
     expected_path = os.path.join(path, "expected", "%s.%s.txt" % (capture, mode))
     if args.regenerate:
         os.makedirs(os.path.dirname(expected_path), exist_ok=True)
@@ -272,9 +309,11 @@ def main():
     for name, path, captures in scenarios(args.scenario):
         wanted = must_find(path)
         keys_file = os.path.join(path, "keys")
+        keys_file = keys_file if os.path.isfile(keys_file) else None
+        options = tshark_options(path)
         for capture in captures:
             for mode in MODES:
-                jobs.append((name, path, capture, mode, wanted, keys_file if os.path.isfile(keys_file) else None))
+                jobs.append((name, path, capture, mode, wanted, keys_file, options))
     try:
         tshark.check_plugin_loaded()
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:

@@ -83,6 +83,18 @@ void ike_decrypt_sa_feed(ike_decrypt_sa_t *sa, const guint8 *data, gsize len, co
 const ike_psk_check_t *ike_decrypt_sa_psk_check(const ike_decrypt_sa_t *sa, guint side);
 /* Set when a check changed with the last feed (cleared by the next feed). */
 gboolean ike_decrypt_sa_psk_changed(const ike_decrypt_sa_t *sa);
+/* KEYMAT of a Child SA of this IKE SA, with the keys that decrypt its
+ * messages (RFC 7296 2.17, RFC 2409 5.5). IKEv2: prf+(SK_d, [g_new |] Ni |
+ * Nr), where ni/nr NULL means the nonces of IKE_SA_INIT (the Child SA of
+ * IKE_AUTH); protocol and spi are not used. IKEv1: prf(SKEYID_d, [g_new |]
+ * protocol | spi | Ni_b | Nr_b) expanded, with the key set that last
+ * decrypted a message of side (0 initiator, 1 responder), else the other's.
+ * g_new is the Child SA's own DH secret (PFS), NULL without. FALSE with
+ * *reason set when SK_d / SKEYID_d or the nonces are not known. */
+gboolean ike_decrypt_sa_keymat(const ike_decrypt_sa_t *sa, guint side, const guint8 *g_new, gsize g_new_len,
+                               guint8 protocol, guint32 spi, const guint8 *ni, gsize ni_len,
+                               const guint8 *nr, gsize nr_len, guint8 *out, gsize out_len,
+                               const char **reason);
 /* "AES-CBC-256/SHA2-256", what the keys were used with ("" before). */
 const char *ike_decrypt_sa_suite(const ike_decrypt_sa_t *sa);
 

@@ -14,6 +14,8 @@
 #include "ipsecdiag/ike_decrypt.h"
 #include "ipsecdiag/ike_names.h"
 #include "ipsecdiag/esp.h"
+#include "ipsecdiag/esp_keys.h"
+#include "ipsecdiag/ike_crypto.h"
 
 #define MAX_SELECTOR_TEXT 160
 
@@ -33,6 +35,9 @@ typedef struct {
   char *request_ts_i, *request_ts_r;
   guint32 request_spi;           /* SPI the Child SA initiator receives on, 0 none */
   guint32 request_rekeys_spi;    /* REKEY_SA: the Child SA it replaces, 0 none */
+  guint8 *request_nonce;         /* Ni of a CREATE_CHILD_SA request / QI1 (KEYMAT), NULL none */
+  gsize request_nonce_len;
+  gboolean request_ke;           /* the request carried a KE payload (PFS) */
   char *expected_id_r;           /* IKEv2 IDr the initiator asked for */
   gboolean auth_hint_noted;
 } decrypt_state_t;
@@ -45,6 +50,7 @@ static void state_free(gpointer data)
   g_free(st->request_ts_i);
   g_free(st->request_ts_r);
   g_free(st->expected_id_r);
+  g_free(st->request_nonce);
   g_free(st);
 }
 
@@ -63,6 +69,7 @@ void engine_decrypt_free(ipsecdiag_engine_t *engine)
   engine->decrypt_sas = NULL;
   g_free(engine->decrypt_scratch);
   engine->decrypt_scratch = NULL;
+  engine_esp_keys_free(engine);
 }
 
 /* ---- texts ---- */
@@ -401,6 +408,162 @@ static void note_informational(ipsecdiag_engine_t *engine, const ipsecdiag_tunne
   ipsecdiag_engine_set_informational(engine, frame->frame, content);
 }
 
+/* ---- ESP keys from KEYMAT ---- */
+
+/* The ESP transforms a Child SA response chose, as IANA IKEv2 IDs (the IPsec
+ * DOI ESP transform IDs of IKEv1 are the same numbers; its authentication
+ * algorithm attribute is mapped). FALSE when not ESP or not supported. */
+static gboolean chosen_esp_suite(const ike_message_t *pm, ike2_suite_t *suite, const char **why)
+{
+  memset(suite, 0, sizeof *suite);
+  if (!pm->n_proposals || pm->proposals[0].protocol_id != 3 || !pm->proposals[0].n_transforms) {
+    *why = "the Child SA is not ESP";
+    return FALSE;
+  }
+  const ike_proposal_t *p = &pm->proposals[0];
+  if (pm->major_version == 2) {
+    gboolean has_encr = FALSE;
+    for (guint i = 0; i < p->n_transforms; i++) {
+      const ike_transform_t *t = &p->transforms[i];
+      if (t->type == 1 && !has_encr) {
+        suite->encr = t->id;
+        suite->key_bits = t->key_len;
+        has_encr = TRUE;
+      } else if (t->type == 3 && !suite->integ) {
+        suite->integ = t->id;
+      }
+    }
+  } else {
+    const ike_transform_t *t = &p->transforms[0];
+    suite->encr = t->id;
+    suite->key_bits = t->key_len;
+    switch (t->auth_alg) {       /* RFC 2407 4.5, RFC 4868 */
+    case 0: suite->integ = IKE2_INTEG_NONE; break;
+    case 1: suite->integ = IKE2_INTEG_HMAC_MD5_96; break;
+    case 2: suite->integ = IKE2_INTEG_HMAC_SHA1_96; break;
+    case 5: suite->integ = IKE2_INTEG_HMAC_SHA2_256_128; break;
+    case 6: suite->integ = IKE2_INTEG_HMAC_SHA2_384_192; break;
+    case 7: suite->integ = IKE2_INTEG_HMAC_SHA2_512_256; break;
+    default: *why = "its authentication algorithm is not supported"; return FALSE;
+    }
+    /* IKEv1 AES without a key length attribute is AES-128. */
+    if (!suite->key_bits && suite->encr != IKE2_ENCR_3DES && suite->encr != IKE2_ENCR_NULL
+        && suite->encr != IKE2_ENCR_CHACHA20_POLY1305)
+      suite->key_bits = 128;
+  }
+  if (suite->encr == IKE2_ENCR_3DES)
+    suite->key_bits = 192;
+  if (suite->encr == IKE2_ENCR_CHACHA20_POLY1305)
+    suite->key_bits = 256;
+  if (ike2_encr_is_aead(suite->encr))
+    suite->integ = IKE2_INTEG_NONE;
+  gboolean encr_ok = suite->encr == IKE2_ENCR_NULL || ike2_encr_key_len(suite) > 0;
+  gboolean integ_ok = suite->integ == IKE2_INTEG_NONE || ike2_integ_key_len(suite) > 0;
+  if (!encr_ok || !integ_ok || (suite->encr == IKE2_ENCR_NULL && suite->integ == IKE2_INTEG_NONE)) {
+    *why = "its ESP transforms are not supported for key derivation";
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void esp_derived_fill(ipsecdiag_esp_derived_t *d, const ipsecdiag_tunnel_t *tunnel, guint32 frame,
+                             const ike2_suite_t *suite, const guint8 *keymat, gsize enc_len, gsize integ_len)
+{
+  d->tunnel = tunnel->id;
+  d->frame = frame;
+  d->ike_version = tunnel->version;
+  memcpy(d->ike_spi_i, tunnel->spi_i, IKE_SPI_LEN);
+  memcpy(d->ike_spi_r, tunnel->spi_r, IKE_SPI_LEN);
+  d->encr_id = suite->encr;
+  d->encr_key_bits = suite->encr == IKE2_ENCR_NULL ? 0 : suite->key_bits;
+  d->integ_id = suite->integ;
+  d->enc_key_len = (guint16)enc_len;
+  d->auth_key_len = (guint16)integ_len;
+  memcpy(d->enc_key, keymat, enc_len);
+  memcpy(d->auth_key, keymat + enc_len, integ_len);
+}
+
+/* A Child SA response was read: derive the keys of both ESP SAs. The
+ * exchange initiator (who sent the request) is the "initiator" of KEYMAT,
+ * which for a CREATE_CHILD_SA may be the IKE SA's responder. ESP towards the
+ * exchange responder carries the responder's SPI (the one in the response). */
+static void derive_child_esp(ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel, decrypt_state_t *st,
+                             const ike_message_t *pm, ipsecdiag_frame_t *frame, const ipsecdiag_packet_t *pkt,
+                             ipsecdiag_role_t role, guint32 request_spi, guint32 response_spi)
+{
+  ike2_suite_t suite;
+  const char *why = NULL;
+  if (pm->n_proposals && pm->proposals[0].protocol_id == 1)
+    return;                            /* an IKE SA rekey: no ESP */
+  if (!chosen_esp_suite(pm, &suite, &why)) {
+    engine_esp_keys_problem(engine, frame->frame, why);
+    return;
+  }
+  gboolean pfs = st->request_ke && pm->has_ke;
+  if (pfs) {
+    /* KEYMAT would need the Child SA's own DH secret (g^ir new), which the
+     * keys file does not hold. */
+    engine_esp_keys_problem(engine, frame->frame,
+                            "the Child SA uses PFS and its DH secret is not in the keys file");
+    return;
+  }
+  const guint8 *ni = NULL, *nr = NULL;
+  gsize ni_len = 0, nr_len = 0;
+  if (!(pm->major_version == 2 && pm->exchange_type == IKEV2_EXCH_IKE_AUTH)) {
+    if (!st->request_nonce || !pm->has_nonce || !pm->nonce) {
+      engine_esp_keys_problem(engine, frame->frame, "the nonces of the exchange were not read");
+      return;
+    }
+    ni = st->request_nonce;
+    ni_len = st->request_nonce_len;
+    nr = pm->nonce;
+    nr_len = pm->nonce_len;
+  }
+  gsize enc_len = ike2_encr_key_len(&suite), integ_len = ike2_integ_key_len(&suite);
+  gsize dir_len = enc_len + integ_len;
+  if (!dir_len || dir_len > IPSECDIAG_ESP_KEY_MAX) {
+    engine_esp_keys_problem(engine, frame->frame, "its ESP transforms are not supported for key derivation");
+    return;
+  }
+  guint8 keymat[2 * IPSECDIAG_ESP_KEY_MAX];
+  guint side = role == IPSECDIAG_ROLE_INITIATOR ? 0 : 1;
+  gboolean ok;
+  if (pm->major_version == 2) {
+    /* Initiator to responder first: SK_ei | SK_ai | SK_er | SK_ar of ESP. */
+    ok = ike_decrypt_sa_keymat(st->sa, side, NULL, 0, 3, 0, ni, ni_len, nr, nr_len, keymat, 2 * dir_len, &why);
+  } else {
+    /* One KEYMAT per SPI: the receiver's SPI names the direction. */
+    ok = ike_decrypt_sa_keymat(st->sa, side, NULL, 0, 3, response_spi, ni, ni_len, nr, nr_len, keymat, dir_len,
+                               &why)
+         && ike_decrypt_sa_keymat(st->sa, side, NULL, 0, 3, request_spi, ni, ni_len, nr, nr_len,
+                                  keymat + dir_len, dir_len, &why);
+  }
+  if (!ok) {
+    engine_esp_keys_problem(engine, frame->frame, why ? why : "KEYMAT could not be computed");
+    ike_crypto_wipe(keymat, sizeof keymat);
+    return;
+  }
+  /* The response's sender is the exchange responder; its role in the IKE SA
+   * gives the directions relative to the tunnel. */
+  gboolean exchange_initiator_is_ike_initiator = role == IPSECDIAG_ROLE_RESPONDER;
+  ipsecdiag_esp_derived_t d;
+  memset(&d, 0, sizeof d);
+  esp_derived_fill(&d, tunnel, frame->frame, &suite, keymat, enc_len, integ_len);
+  d.spi = response_spi;
+  d.src = pkt->dst.addr;
+  d.dst = pkt->src.addr;
+  d.direction = exchange_initiator_is_ike_initiator ? IPSECDIAG_ESP_DIR_I2R : IPSECDIAG_ESP_DIR_R2I;
+  engine_esp_keys_add(engine, &d, frame);
+  esp_derived_fill(&d, tunnel, frame->frame, &suite, keymat + dir_len, enc_len, integ_len);
+  d.spi = request_spi;
+  d.src = pkt->src.addr;
+  d.dst = pkt->dst.addr;
+  d.direction = exchange_initiator_is_ike_initiator ? IPSECDIAG_ESP_DIR_R2I : IPSECDIAG_ESP_DIR_I2R;
+  engine_esp_keys_add(engine, &d, frame);
+  ike_crypto_wipe(&d, sizeof d);
+  ike_crypto_wipe(keymat, sizeof keymat);
+}
+
 static void check_child(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, decrypt_state_t *st,
                         const ike_message_t *pm, ipsecdiag_frame_t *frame, const ipsecdiag_packet_t *pkt,
                         ipsecdiag_role_t role)
@@ -427,6 +590,10 @@ static void check_child(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, 
     if (is_request) {
       st->request_spi = first_proposal_spi(pm);
       st->request_rekeys_spi = rekey_sa_spi(pm);
+      g_free(st->request_nonce);
+      st->request_nonce = pm->has_nonce && pm->nonce ? g_memdup2(pm->nonce, pm->nonce_len) : NULL;
+      st->request_nonce_len = st->request_nonce ? pm->nonce_len : 0;
+      st->request_ke = pm->has_ke;
       st->request_message_id = pm->message_id;
       st->request_exchange = pm->exchange_type;
       st->request_pfs = pfs;
@@ -444,9 +611,11 @@ static void check_child(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, 
       g_free(text);
       /* ESP is then linked to this Child SA by SPI (engine_esp_health.c). */
       guint32 response_spi = first_proposal_spi(pm);
-      if (st->request_spi && response_spi)
+      if (st->request_spi && response_spi) {
         ipsecdiag_engine_note_child_sa(engine, pkt, tunnel->id, st->request_spi, response_spi,
                                        st->request_rekeys_spi);
+        derive_child_esp(engine, tunnel, st, pm, frame, pkt, role, st->request_spi, response_spi);
+      }
       /* The responder may narrow the selectors: the tunnel then carries
        * less than the initiator asked for, and comes up only one way. */
       if (strcmp(st->request_ts_i, ts_i) != 0 || strcmp(st->request_ts_r, ts_r) != 0) {

@@ -6,6 +6,7 @@
 #ifndef IPSECDIAG_ENGINE_PRIVATE_H
 #define IPSECDIAG_ENGINE_PRIVATE_H
 
+#include "ipsecdiag/esp_keys.h"
 #include "ipsecdiag/engine.h"
 #include "engine_esp_health.h"
 
@@ -53,6 +54,11 @@ struct ipsecdiag_engine {
   gboolean decrypt_cap_noted;
   const char *decrypted_child_offer; /* while a decrypted phase 2 answer is checked: the request's
                                         Child SA proposal and PFS, else NULL */
+  /* ESP keys derived from KEYMAT (engine_decrypt.c, include/ipsecdiag/esp_keys.h). */
+  GPtrArray *esp_derived;        /* ipsecdiag_esp_derived_t*, owned, wiped when freed */
+  GHashTable *esp_derived_index; /* "spi/dst" -> index + 1 of the latest */
+  GHashTable *esp_keymat_problems; /* frame -> why no keys were derived (owned text) */
+  gboolean esp_derived_cap_noted;
 };
 
 /* engine.c */
@@ -155,6 +161,11 @@ void engine_decrypt_message(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunn
                             ipsecdiag_frame_t *frame, const ipsecdiag_packet_t *pkt, ipsecdiag_role_t role,
                             const guint8 *data, gsize len, const ike_message_t *msg);
 void engine_decrypt_free(ipsecdiag_engine_t *engine);
+
+/* engine_esp_keys.c: ESP SAs with keys derived from KEYMAT (esp_keys.h). */
+void engine_esp_keys_add(ipsecdiag_engine_t *engine, const ipsecdiag_esp_derived_t *sa, ipsecdiag_frame_t *frame);
+void engine_esp_keys_problem(ipsecdiag_engine_t *engine, guint32 frame, const char *text);
+void engine_esp_keys_free(ipsecdiag_engine_t *engine);
 
 /* engine_labels.c */
 guint8 engine_initial_ttl(guint8 ttl);      /* 32, 64, 128 or 255 */

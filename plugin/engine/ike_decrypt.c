@@ -327,6 +327,11 @@ static void v1_build_keys(ike_decrypt_sa_t *sa)
     memcpy(c->keys.skeyid_a, sa->skeyid_a.data, c->keys.prf_len);
     c->keys.has_skeyid_a = TRUE;
   }
+  /* SKEYID_d given (Wireshark's table has only the cipher key): KEYMAT. */
+  if (direct && sa->skeyid_d.len == c->keys.prf_len && !c->keys.has_skeyid_d) {
+    memcpy(c->keys.skeyid_d, sa->skeyid_d.data, c->keys.prf_len);
+    c->keys.has_skeyid_d = TRUE;
+  }
   if (direct && ike1_iv_state_init(&c->iv, &sa->suite1, sa->ke_i.data, sa->ke_i.len, sa->ke_r.data, sa->ke_r.len))
     sa->n_candidates++;
 
@@ -611,6 +616,18 @@ static void v2_build_keys(ike_decrypt_sa_t *sa)
     if (suite.integ == IKE2_INTEG_UNCHECKED)
       suite.unchecked_icv_len = sa->integ_icv_len;
   }
+  /* An IKE SA created by a rekey has no IKE_SA_INIT: without the PRF, SK_d
+   * (whose length is the PRF's output) tells the usual HMAC PRFs apart. */
+  if (!suite.prf && sa->sk_d.len) {
+    switch (sa->sk_d.len) {
+    case 16: suite.prf = 1; break;      /* PRF_HMAC_MD5 */
+    case 20: suite.prf = 2; break;      /* PRF_HMAC_SHA1 */
+    case 32: suite.prf = 5; break;      /* PRF_HMAC_SHA2_256 */
+    case 48: suite.prf = 6; break;
+    case 64: suite.prf = 7; break;
+    default: break;
+    }
+  }
   ike2_suite_describe(&suite, sa->suite_desc, sizeof sa->suite_desc);
   if (sa->sk_ei.len && sa->sk_er.len) {
     if (!ike2_set_keys(&sa->k2, &suite, sa->sk_ei.data, sa->sk_ei.len, sa->sk_er.data, sa->sk_er.len,
@@ -772,4 +789,61 @@ void ike_decrypt_sa_feed(ike_decrypt_sa_t *sa, const guint8 *data, gsize len, co
     v1_feed(sa, data, len, msg, from_initiator, frame, result);
   else
     v2_feed(sa, data, len, msg, from_initiator, frame, result);
+}
+
+gboolean ike_decrypt_sa_keymat(const ike_decrypt_sa_t *sa, guint side, const guint8 *g_new, gsize g_new_len,
+                               guint8 protocol, guint32 spi, const guint8 *ni, gsize ni_len,
+                               const guint8 *nr, gsize nr_len, guint8 *out, gsize out_len,
+                               const char **reason)
+{
+  const char *dummy;
+  if (!reason)
+    reason = &dummy;
+  *reason = NULL;
+  if (!out || !out_len) {
+    *reason = "nothing to derive";
+    return FALSE;
+  }
+  if (sa->version == 2) {
+    if (!ni) {
+      ni = sa->nonce_i.data;
+      ni_len = sa->nonce_i.len;
+      nr = sa->nonce_r.data;
+      nr_len = sa->nonce_r.len;
+    }
+    if (!sa->v2_ready || !sa->k2.has_sk_d) {
+      *reason = "SK_d is not known (give sk_d or the DH secret)";
+      return FALSE;
+    }
+    if (!ni || !ni_len || !nr || !nr_len) {
+      *reason = "the nonces were not captured";
+      return FALSE;
+    }
+    if (!ike2_keymat(&sa->k2, g_new, g_new_len, ni, ni_len, nr, nr_len, out, out_len)) {
+      *reason = "KEYMAT could not be computed";
+      return FALSE;
+    }
+    return TRUE;
+  }
+  gint used = sa->last_good[side ? 1 : 0];
+  if (used < 0)
+    used = sa->last_good[side ? 0 : 1];
+  if (used < 0 || (guint)used >= sa->n_candidates) {
+    *reason = "no key set decrypted this IKE SA";
+    return FALSE;
+  }
+  const ike1_keys_t *keys = &sa->candidates[used].keys;
+  if (!keys->has_skeyid_d) {
+    *reason = "SKEYID_d is not known (give skeyid_d, SKEYID or the DH secret)";
+    return FALSE;
+  }
+  if (!ni || !ni_len || !nr || !nr_len) {
+    *reason = "the Quick Mode nonces were not read";
+    return FALSE;
+  }
+  if (!ike1_keymat(keys, g_new, g_new_len, protocol, spi, ni, ni_len, nr, nr_len, out, out_len)) {
+    *reason = "KEYMAT could not be computed";
+    return FALSE;
+  }
+  return TRUE;
 }

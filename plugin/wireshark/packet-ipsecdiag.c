@@ -17,6 +17,8 @@
 #include <wsutil/filesystem.h>
 
 #include "ipsecdiag-glue.h"
+#include "ipsecdiag/esp.h"
+#include "ipsecdiag/esp_keys.h"
 #include "ipsecdiag/ike_decrypt.h"
 #include "ipsecdiag/keys.h"
 
@@ -35,13 +37,23 @@ static dissector_handle_t isakmp_handle;
 
 /* Wireshark's ESP dissector takes SAs from other dissectors through this
  * function, exported by libwireshark but declared in a header (packet-ipsec.h)
- * that is not installed. It keeps at most 16 such SAs for the life of the
- * process and never removes one, so each SA is handed over once. */
+ * that is not installed. It keeps at most 16 such SAs until the capture file
+ * is closed (its cleanup routine frees them), so each SA is handed over once
+ * per file. */
 WS_DLL_PUBLIC void esp_sa_record_add_from_dissector(guint8 protocol, const gchar *srcIP, const char *dstIP,
                                                     gchar *spi, guint8 encryption_algo, const gchar *encryption_key,
                                                     guint8 authentication_algo, const gchar *authentication_key);
 #define ESP_HANDOFF_MAX 16
 static GHashTable *esp_handed;    /* "spi/src/dst" already given to the ESP dissector */
+/* What became of each ESP SA the engine derived (index as in
+ * ipsecdiag_engine_esp_derived), shown in the tree. */
+typedef enum {
+  ESP_HANDOFF_DONE = 1,
+  ESP_HANDOFF_ALREADY,             /* the same SPI and addresses were given before (keys file) */
+  ESP_HANDOFF_CAP,                 /* ESP_HANDOFF_MAX reached */
+  ESP_HANDOFF_UNSUPPORTED,         /* algorithm not known to Wireshark's ESP dissector */
+} esp_handoff_t;
+static GByteArray *derived_handoff;   /* esp_handoff_t per derived SA */
 
 static int hf_tunnel = -1;
 static int hf_version = -1;
@@ -81,7 +93,10 @@ static int hf_psk_verdict = -1;
 static int hf_child_sas = -1;
 static int hf_decryption = -1;
 static int hf_decrypted_counts = -1;
+static int hf_esp_keys = -1;
+static int hf_esp_keys_problem = -1;
 static expert_field ei_keys_problem = EI_INIT;
+static expert_field ei_esp_handoff_cap = EI_INIT;
 
 static gint ett_ipsecdiag = -1;
 static gint ett_finding = -1;
@@ -98,6 +113,10 @@ static int proto_icmpv6_id = -1;
 static int proto_data_id = -1;
 
 static ipsecdiag_engine_t *engine;
+
+static void hand_derived_esp_sas(void);
+static void add_esp_keys(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const ipsecdiag_frame_t *frame,
+                         guint32 esp_spi, const ipsecdiag_addr_t *esp_dst);
 
 ipsecdiag_engine_t *ipsecdiag_current_engine(void)
 {
@@ -411,7 +430,7 @@ static const ipsecdiag_frame_t *feed_ip_fragment(tvbuff_t *tvb, packet_info *pin
 
 /* Feed the frame's IKE, ESP or ICMP error; returns the stored record or NULL. */
 static const ipsecdiag_frame_t *feed_frame(tvbuff_t *tvb, packet_info *pinfo, guint layers, guint32 *esp_spi,
-                                           guint32 *esp_sequence)
+                                           guint32 *esp_sequence, ip_header_t *esp_ip_header)
 {
   ipsecdiag_packet_t pkt;
   ip_header_t ip;
@@ -420,9 +439,17 @@ static const ipsecdiag_frame_t *feed_frame(tvbuff_t *tvb, packet_info *pinfo, gu
     /* The ICMP header's addresses are the outer header's: the quoted packet's
      * dissection rewrote pinfo's. */
     guint8 family = (layers & LAYER_ICMP) ? 4 : 6;
-    if (!outer_ip(tvb, pinfo, &ip) || ip.family != family || ip.fragment || ip.next != (family == 4 ? 1 : 58)
-        || ip.payload_len < 8)
+    gboolean outer = outer_ip(tvb, pinfo, &ip);
+    /* ICMP inside decrypted ESP (esp.enable_encryption_decode): the frame is ESP. */
+    gboolean inside_esp = (layers & LAYER_ESP) && outer && (ip.next == 50 || ip.next == 17);
+    if (inside_esp)
+      layers &= ~(guint)(LAYER_ICMP | LAYER_ICMPV6);
+    else if (!outer || ip.family != family || ip.fragment || ip.next != (family == 4 ? 1 : 58)
+             || ip.payload_len < 8)
       return NULL;
+  }
+  if (layers & (LAYER_ICMP | LAYER_ICMPV6)) {
+    guint8 family = (layers & LAYER_ICMP) ? 4 : 6;
     const guint8 *data = tvb_get_ptr(tvb, ip.payload, ip.payload_len);
     /* Only errors quote a packet: ICMP 3, 4, 5, 11, 12; ICMPv6 1 to 4. */
     gboolean error = family == 4 ? (data[0] == 3 || data[0] == 4 || data[0] == 5 || data[0] == 11 || data[0] == 12)
@@ -452,7 +479,16 @@ static const ipsecdiag_frame_t *feed_frame(tvbuff_t *tvb, packet_info *pinfo, gu
     guint32 esp_len;
     if (!esp_header(tvb, pinfo, &ip, esp_spi, esp_sequence, &esp_len))
       return fragment;
+    *esp_ip_header = ip;
     packet_meta(pinfo, tvb, &ip, &pkt);
+    /* Ports from the UDP header itself: with ESP decrypted, pinfo holds the inner packet's. */
+    pkt.src.port = pkt.dst.port = 0;
+    gint udp, available;
+    tvbuff_t *data = ip.next == 17 ? ip_payload(tvb, pinfo, &ip, &udp, &available) : NULL;
+    if (data && available >= 8) {
+      pkt.src.port = tvb_get_ntohs(data, udp);
+      pkt.dst.port = tvb_get_ntohs(data, udp + 2);
+    }
     const ipsecdiag_frame_t *esp = ipsecdiag_engine_feed_esp(engine, &pkt, *esp_spi, *esp_sequence, esp_len);
     return esp ? esp : fragment;
   }
@@ -583,7 +619,7 @@ static void add_decrypted(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, c
 }
 
 static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const ipsecdiag_frame_t *frame,
-                   guint32 esp_tunnel, guint32 esp_spi)
+                   guint32 esp_tunnel, guint32 esp_spi, const ip_header_t *esp_ip_header)
 {
   const ipsecdiag_tunnel_t *tunnel = ipsecdiag_engine_tunnel(engine, frame ? frame->tunnel : esp_tunnel);
   proto_item *root = proto_tree_add_item(tree, proto_ipsecdiag, tvb, 0, 0, ENC_NA);
@@ -628,19 +664,22 @@ static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const ip
                              frame->retransmission_of);
     }
     proto_item_set_generated(proto_tree_add_string(sub, hf_state, tvb, 0, 0, ipsecdiag_state_name(frame->state)));
-    if (frame->decrypt_status)
+    if (frame->decrypt_status) {
       add_decrypted(sub, tvb, pinfo, frame);
+      add_esp_keys(sub, tvb, pinfo, frame, 0, NULL);
+    }
   }
   if (esp_spi || (frame && frame->kind == IPSECDIAG_FRAME_ESP)) {
     proto_item_set_generated(proto_tree_add_uint(sub, hf_esp_spi, tvb, 0, 0, esp_spi));
     if (tunnel) {
       ipsecdiag_endpoint_t src = {.port = 0};
-      to_engine_addr(&pinfo->net_src, &src.addr);
+      src.addr = esp_ip_header->src;
       gboolean from_initiator = ipsecdiag_addr_equal(&src.addr, &tunnel->initiator.addr)
                                 || ipsecdiag_addr_equal(&src.addr, &tunnel->initiator_natt.addr);
       proto_item_set_generated(proto_tree_add_string(sub, hf_esp_direction, tvb, 0, 0,
           from_initiator ? "initiator to responder" : "responder to initiator"));
     }
+    add_esp_keys(sub, tvb, pinfo, NULL, esp_spi, &esp_ip_header->dst);
   }
   if (tunnel) {
     proto_item_set_generated(proto_tree_add_string(sub, hf_capture_side, tvb, 0, 0,
@@ -660,33 +699,40 @@ static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
   if (!pref_enabled || !engine)
     return 0;
   guint32 esp_spi = 0, esp_sequence = 0;
+  ip_header_t esp_ip_header;             /* the IP header carrying ESP: its addresses, not pinfo's (which
+                                            are the inner packet's once Wireshark decrypted ESP) */
+  memset(&esp_ip_header, 0, sizeof esp_ip_header);
   const ipsecdiag_frame_t *frame;
   if (!PINFO_FD_VISITED(pinfo)) {
     guint layers = frame_layers(pinfo);
     if (!layers)
       return 0;                         /* most frames: no IKE, ESP or ICMP */
-    frame = feed_frame(tvb, pinfo, layers, &esp_spi, &esp_sequence);
+    frame = feed_frame(tvb, pinfo, layers, &esp_spi, &esp_sequence, &esp_ip_header);
+    /* A Child SA read with keys may have given ESP keys: hand them over
+     * before the ESP packets that use them are dissected. */
+    if (frame && frame->kind == IPSECDIAG_FRAME_IKE && frame->decrypt_status)
+      hand_derived_esp_sas();
   } else {
     /* The first pass is over: findings that needed the whole capture are now certain. */
     ipsecdiag_engine_finalize(engine);
     frame = ipsecdiag_engine_frame(engine, pinfo->num);
     guint32 esp_length;
-    ip_header_t ip;
-    if (!frame && (frame_layers(pinfo) & LAYER_ESP))
-      esp_header(tvb, pinfo, &ip, &esp_spi, &esp_sequence, &esp_length);
+    if ((!frame || frame->kind == IPSECDIAG_FRAME_ESP) && (frame_layers(pinfo) & LAYER_ESP))
+      esp_header(tvb, pinfo, &esp_ip_header, &esp_spi, &esp_sequence, &esp_length);
   }
   if (frame && frame->kind == IPSECDIAG_FRAME_ESP)
     esp_spi = frame->esp_spi;           /* an ESP frame with findings has a record */
-  guint32 esp_tunnel = 0;
-  if (!frame && esp_spi) {
-    ipsecdiag_addr_t dst;
-    to_engine_addr(&pinfo->net_dst, &dst);
-    esp_tunnel = ipsecdiag_engine_esp_tunnel(engine, esp_spi, &dst);
+  if (esp_spi && !esp_ip_header.family) {
+    to_engine_addr(&pinfo->net_src, &esp_ip_header.src);
+    to_engine_addr(&pinfo->net_dst, &esp_ip_header.dst);
   }
+  guint32 esp_tunnel = 0;
+  if (!frame && esp_spi)
+    esp_tunnel = ipsecdiag_engine_esp_tunnel(engine, esp_spi, &esp_ip_header.dst);
   if (!frame && !esp_spi)
     return 0;
   if (tree)
-    render(tvb, pinfo, tree, frame, esp_tunnel, esp_spi);
+    render(tvb, pinfo, tree, frame, esp_tunnel, esp_spi, &esp_ip_header);
   /* The packet list is redrawn without a tree: the column needs no tree. */
   if (frame && frame->message && frame->kind == IPSECDIAG_FRAME_IKE) {
     /* Three appends cost less than one formatted append (printf) per IKE frame. */
@@ -699,7 +745,10 @@ static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
     ipsecdiag_tap_record_t *record = wmem_new0(pinfo->pool, ipsecdiag_tap_record_t);
     record->tunnel = tunnel;
     record->esp_spi = esp_spi;
-    to_engine_addr(&pinfo->net_dst, &record->esp_dst);
+    if (esp_spi)
+      record->esp_dst = esp_ip_header.dst;
+    else
+      to_engine_addr(&pinfo->net_dst, &record->esp_dst);
     tap_queue_packet(ipsecdiag_tap_id(), pinfo, record);
   }
   return 0;
@@ -715,9 +764,9 @@ static int resolve_protocol(const char *name)
 
 /* IANA ESP transform IDs (as the keys store resolves them) to the values
  * of Wireshark's ESP dissector (esp_encryption_type_vals, esp_authentication_type_vals); -1 unsupported. */
-static int wireshark_esp_encr(const ipsecdiag_esp_keys_t *e)
+static int wireshark_esp_encr(guint16 encr_id)
 {
-  switch (e->encr_id) {
+  switch (encr_id) {
   case 11: return 0;                          /* NULL */
   case 3: return 1;                           /* 3DES-CBC */
   case 12: return 2;                          /* AES-CBC */
@@ -733,9 +782,9 @@ static int wireshark_esp_encr(const ipsecdiag_esp_keys_t *e)
   }
 }
 
-static int wireshark_esp_integ(const ipsecdiag_esp_keys_t *e)
+static int wireshark_esp_integ(guint16 integ_id, guint16 integ_icv_len)
 {
-  switch (e->integ_id) {
+  switch (integ_id) {
   case 0: return 0;
   case 2: return 1;                           /* HMAC-SHA1-96 */
   case IPSECDIAG_INTEG_HMAC_SHA2_256_96: return 2;
@@ -745,7 +794,7 @@ static int wireshark_esp_integ(const ipsecdiag_esp_keys_t *e)
   case 1: return 6;                           /* HMAC-MD5-96 */
   case IPSECDIAG_INTEG_HMAC_RIPEMD160_96: return 7;
   case IPSECDIAG_INTEG_UNCHECKED:
-    switch (e->integ_icv_len) {
+    switch (integ_icv_len) {
     case 8: return 8;
     case 12: return 9;
     case 16: return 10;
@@ -757,52 +806,139 @@ static int wireshark_esp_integ(const ipsecdiag_esp_keys_t *e)
   }
 }
 
-static char *hex_key(const ipsecdiag_secret_t *secret)
+static char *hex_key(const guint8 *data, gsize len)
 {
   GString *s = g_string_new("0x");
-  for (gsize i = 0; i < secret->len; i++)
-    g_string_append_printf(s, "%02x", secret->data[i]);
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf(s, "%02x", data[i]);
   return g_string_free(s, FALSE);
 }
 
-/* ESP SAs of the keys file go to Wireshark's ESP dissector (it decrypts when
- * its preference esp.enable_encryption_decode is on). */
+static void wipe_free(char *text)
+{
+  if (!text)
+    return;
+  memset(text, 0, strlen(text));
+  g_free(text);
+}
+
+/* Gives one SA to Wireshark's ESP dissector (it decrypts when its preference
+ * esp.enable_encryption_decode is on), once per SPI and addresses, at most
+ * ESP_HANDOFF_MAX per capture file. */
+static esp_handoff_t hand_esp_sa(const char *origin, guint32 spi_value, const char *src, const char *dst,
+                                 guint16 encr_id, const guint8 *enc_key, gsize enc_len,
+                                 guint16 integ_id, guint16 integ_icv_len, const guint8 *auth_key, gsize auth_len)
+{
+  int encr = wireshark_esp_encr(encr_id), integ = wireshark_esp_integ(integ_id, integ_icv_len);
+  if (encr < 0 || integ < 0) {
+    ws_warning("ipsecdiag: %s: ESP SA 0x%08x: algorithm not known to Wireshark's ESP dissector", origin, spi_value);
+    return ESP_HANDOFF_UNSUPPORTED;
+  }
+  if (!esp_handed)
+    esp_handed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  char *id = g_strdup_printf("%08x/%s/%s", spi_value, src, dst);
+  if (g_hash_table_contains(esp_handed, id)) {
+    g_free(id);
+    return ESP_HANDOFF_ALREADY;
+  }
+  if (g_hash_table_size(esp_handed) >= ESP_HANDOFF_MAX) {
+    ws_warning("ipsecdiag: %s: ESP SA 0x%08x not given to the ESP dissector: it takes at most %d",
+               origin, spi_value, ESP_HANDOFF_MAX);
+    g_free(id);
+    return ESP_HANDOFF_CAP;
+  }
+  g_hash_table_add(esp_handed, id);
+  char spi[16];
+  g_snprintf(spi, sizeof spi, "0x%08x", spi_value);
+  char *enc = hex_key(enc_key, enc_len), *auth = hex_key(auth_key, auth_len);
+  gboolean v6 = strchr(src, ':') || strchr(dst, ':');
+  esp_sa_record_add_from_dissector(v6 ? 2 : 1, src, dst, spi, (guint8)encr, enc, (guint8)integ, auth);
+  wipe_free(enc);
+  wipe_free(auth);
+  return ESP_HANDOFF_DONE;
+}
+
+/* ESP SAs of the keys file. */
 static void hand_esp_sas_to_wireshark(void)
 {
   if (!keys_store)
     return;
-  if (!esp_handed)
-    esp_handed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   for (guint i = 0; i < ipsecdiag_keys_esp_count(keys_store); i++) {
     const ipsecdiag_esp_keys_t *e = ipsecdiag_keys_esp(keys_store, i);
-    int encr = e ? wireshark_esp_encr(e) : -1, integ = e ? wireshark_esp_integ(e) : -1;
-    if (!e || encr < 0 || integ < 0) {
-      if (e)
-        ws_warning("ipsecdiag: %s: ESP SA 0x%08x: algorithm not known to Wireshark's ESP dissector",
-                   e->source ? e->source : "keys file", e->spi);
+    if (!e)
       continue;
-    }
-    const char *src = e->src ? e->src : "*", *dst = e->dst ? e->dst : "*";
-    char *id = g_strdup_printf("%08x/%s/%s", e->spi, src, dst);
-    if (g_hash_table_contains(esp_handed, id)) {
-      g_free(id);
-      continue;
-    }
-    if (g_hash_table_size(esp_handed) >= ESP_HANDOFF_MAX) {
-      ws_warning("ipsecdiag: %s: ESP SA 0x%08x not given to the ESP dissector: it takes at most %d",
-                 e->source ? e->source : "keys file", e->spi, ESP_HANDOFF_MAX);
-      g_free(id);
-      continue;
-    }
-    g_hash_table_add(esp_handed, id);
-    char spi[16];
-    g_snprintf(spi, sizeof spi, "0x%08x", e->spi);
-    char *enc_key = hex_key(&e->enc_key), *auth_key = hex_key(&e->auth_key);
-    gboolean v6 = strchr(src, ':') || strchr(dst, ':');
-    esp_sa_record_add_from_dissector(v6 ? 2 : 1, src, dst, spi, (guint8)encr, enc_key, (guint8)integ, auth_key);
-    g_free(enc_key);
-    g_free(auth_key);
+    hand_esp_sa(e->source ? e->source : "keys file", e->spi, e->src ? e->src : "*", e->dst ? e->dst : "*",
+                e->encr_id, e->enc_key.data, e->enc_key.len, e->integ_id, e->integ_icv_len,
+                e->auth_key.data, e->auth_key.len);
   }
+}
+
+/* ESP SAs the engine derived since the last call (first pass, in capture
+ * order: before the ESP packets that use them are dissected). */
+static void hand_derived_esp_sas(void)
+{
+  guint count = ipsecdiag_engine_esp_derived_count(engine);
+  if (!derived_handoff)
+    derived_handoff = g_byte_array_new();
+  while (derived_handoff->len < count) {
+    const ipsecdiag_esp_derived_t *d = ipsecdiag_engine_esp_derived(engine, derived_handoff->len);
+    char src[64], dst[64], origin[48];
+    ipsecdiag_addr_to_str(&d->src, src, sizeof src);
+    ipsecdiag_addr_to_str(&d->dst, dst, sizeof dst);
+    g_snprintf(origin, sizeof origin, "frame %u (derived)", d->frame);
+    guint8 status = (guint8)hand_esp_sa(origin, d->spi, src, dst, d->encr_id, d->enc_key, d->enc_key_len,
+                                        d->integ_id, 0, d->auth_key, d->auth_key_len);
+    g_byte_array_append(derived_handoff, &status, 1);
+  }
+}
+
+static const char *handoff_text(guint index)
+{
+  if (!derived_handoff || index >= derived_handoff->len)
+    return "not given to Wireshark's ESP dissector";
+  switch (derived_handoff->data[index]) {
+  case ESP_HANDOFF_DONE: return "given to Wireshark's ESP dissector";
+  case ESP_HANDOFF_ALREADY: return "the same SA was given to Wireshark's ESP dissector before (keys file)";
+  case ESP_HANDOFF_CAP: return "NOT given to Wireshark's ESP dissector: it takes at most 16 SAs";
+  default: return "NOT given to Wireshark's ESP dissector: it does not know the algorithm";
+  }
+}
+
+/* On the message that completed a Child SA: the ESP SAs derived from it, or
+ * why none were. On an ESP frame: where its keys came from. Keys masked. */
+static void add_esp_keys(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const ipsecdiag_frame_t *frame,
+                         guint32 esp_spi, const ipsecdiag_addr_t *esp_dst)
+{
+  char text[512];
+  if (frame && frame->kind == IPSECDIAG_FRAME_IKE) {
+    const char *problem = ipsecdiag_engine_esp_keymat_problem(engine, frame->frame);
+    if (problem)
+      proto_item_set_generated(proto_tree_add_string(tree, hf_esp_keys_problem, tvb, 0, 0, problem));
+    guint count = ipsecdiag_engine_esp_derived_count(engine);
+    for (guint i = 0; i < count; i++) {
+      const ipsecdiag_esp_derived_t *d = ipsecdiag_engine_esp_derived(engine, i);
+      if (d->frame != frame->frame)
+        continue;
+      ipsecdiag_esp_derived_describe(d, text, sizeof text);
+      proto_item *item = proto_tree_add_string_format_value(tree, hf_esp_keys, tvb, 0, 0, text, "%s; %s", text,
+                                                            handoff_text(i));
+      proto_item_set_generated(item);
+      if (derived_handoff && i < derived_handoff->len && derived_handoff->data[i] == ESP_HANDOFF_CAP)
+        expert_add_info_format(pinfo, item, &ei_esp_handoff_cap,
+                               "ESP SA 0x%08x not given to Wireshark's ESP dissector: it takes at most %d SAs",
+                               d->spi, ESP_HANDOFF_MAX);
+    }
+    return;
+  }
+  if (!esp_spi || !esp_dst)
+    return;
+  gint index = ipsecdiag_engine_esp_derived_find(engine, esp_spi, esp_dst);
+  const ipsecdiag_esp_derived_t *d = index >= 0 ? ipsecdiag_engine_esp_derived(engine, (guint)index) : NULL;
+  if (!d)
+    return;
+  ipsecdiag_esp_derived_describe(d, text, sizeof text);
+  proto_item_set_generated(proto_tree_add_string_format_value(tree, hf_esp_keys, tvb, 0, 0, text,
+      "%s, in frame %u; %s", text, d->frame, handoff_text((guint)index)));
 }
 
 /* (Re)loads the keys file named by the preference; problems are logged
@@ -859,6 +995,13 @@ static void ipsecdiag_cleanup(void)
 {
   ipsecdiag_engine_free(engine);
   engine = NULL;
+  /* The ESP dissector frees the SAs it was given when the file closes. */
+  if (esp_handed)
+    g_hash_table_destroy(esp_handed);
+  esp_handed = NULL;
+  if (derived_handoff)
+    g_byte_array_free(derived_handoff, TRUE);
+  derived_handoff = NULL;
 }
 
 void proto_register_ipsecdiag(void)
@@ -931,11 +1074,18 @@ void proto_register_ipsecdiag(void)
                       "Result of decrypting this message with the keys file", HFILL}},
     {&hf_decrypted_counts, {"Messages decrypted", "ipsecdiag.decrypted", FT_STRING, BASE_NONE, NULL, 0x0,
                             NULL, HFILL}},
+    {&hf_esp_keys, {"ESP keys (derived)", "ipsecdiag.esp_keys", FT_STRING, BASE_NONE, NULL, 0x0,
+                    "An ESP SA whose keys were derived from the IKE exchange (KEYMAT), keys masked, "
+                    "and whether it was given to Wireshark's ESP dissector", HFILL}},
+    {&hf_esp_keys_problem, {"ESP keys not derived", "ipsecdiag.esp_keys.problem", FT_STRING, BASE_NONE, NULL,
+                            0x0, "Why the keys of this Child SA could not be derived", HFILL}},
   };
   static gint *ett[] = {&ett_ipsecdiag, &ett_finding, &ett_long_text, &ett_decrypted, &ett_keys};
   static ei_register_info ei[] = {
     {&ei_keys_problem, {"ipsecdiag.keys_file.error", PI_MALFORMED, PI_WARN,
                         "A line of the keys file was not loaded", EXPFILL}},
+    {&ei_esp_handoff_cap, {"ipsecdiag.esp_keys.cap", PI_DECRYPTION, PI_WARN,
+                           "Wireshark's ESP dissector takes at most 16 SAs from other dissectors", EXPFILL}},
   };
 
   proto_ipsecdiag = proto_register_protocol("IPsec diagnosis", "ipsecdiag", "ipsecdiag");
