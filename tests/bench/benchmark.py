@@ -10,8 +10,9 @@ one pass and in two passes (-2):
   plugin    the plugin loaded and enabled
 and measures wall and CPU time (median of --runs), peak RSS (/usr/bin/time) and
 instruction counts (perf stat if the machine has hardware counters, else
-callgrind on the first --slice packets; the one-packet start-up cost is
-subtracted so the ratio is per packet). Instruction counts are the figure of
+callgrind on --slices slices of --slice packets spread over the file, or one
+slice at its start or middle; the one-packet start-up cost is subtracted so
+the ratio is per packet). Instruction counts are the figure of
 merit: wall times on a shared 2-core machine are noisy.
 
 Targets checked: mixed <= 1.03x and IPsec-heavy <= 1.15x of the baseline
@@ -137,10 +138,20 @@ def startup_instructions(runner, config, capture, passes):
 def measure(runner, name, capture, args, report):
     """Wall time, RSS and instructions of every config and pass count on capture."""
     results = {}
-    instruction_slice = None
+    slices = []
     if args.slice:
-        first = 1 if args.slice_at == "start" else max(1, packet_count(capture) // 2 - args.slice // 2)
-        instruction_slice = slice_capture(capture, args.slice, capture + ".slice.pcap", first)
+        total_packets = packet_count(capture)
+        if args.slice_at == "start":
+            firsts = [1]
+        elif args.slice_at == "middle":
+            firsts = [max(1, total_packets // 2 - args.slice // 2)]
+        else:
+            # Equally spaced slices sample the whole file: its IKE-dense start
+            # and its ESP-dense rest in their proportions.
+            step = max(args.slice, total_packets // args.slices)
+            firsts = [1 + i * step for i in range(args.slices) if i * step + args.slice <= total_packets] or [1]
+        slices = [slice_capture(capture, args.slice, "%s.slice%d.pcap" % (capture, i), first)
+                  for i, first in enumerate(firsts)]
     for passes in (1, 2):
         for config in args.configs:
             walls, cpus, rss = [], [], 0
@@ -150,12 +161,12 @@ def measure(runner, name, capture, args, report):
                 cpus.append(cpu)
                 rss = max(rss, peak)
             entry = {"wall": statistics.median(walls), "walls": walls, "cpu": statistics.median(cpus), "rss": rss}
-            if instruction_slice and config in args.count_configs:
-                total = runner.instructions(config, instruction_slice, passes)
+            if slices and config in args.count_configs:
                 base = startup_instructions(runner, config, capture, passes)
+                total = sum(runner.instructions(config, part, passes) for part in slices)
                 entry["instr"] = total
                 entry["instr_startup"] = base
-                entry["instr_per_packet"] = (total - base) / max(1, args.slice - 1)
+                entry["instr_per_packet"] = (total - len(slices) * base) / max(1, len(slices) * (args.slice - 1))
             results[(passes, config)] = entry
             report("  %-8s %d pass%s: wall %6.2f s (runs %s)  CPU %6.2f s  peak RSS %7.1f MiB%s" % (
                 config, passes, "" if passes == 1 else "es", entry["wall"],
@@ -197,9 +208,11 @@ def main():
     parser.add_argument("--runs", type=int, default=3, help="timed runs per configuration (median)")
     parser.add_argument("--slice", type=int, default=20000,
                         help="packets counted with callgrind (0: no instruction counts)")
-    parser.add_argument("--slice-at", choices=["start", "middle"], default="start",
-                        help="counted slice from the start (every tunnel's IKE, IKE-dense) or the middle "
-                             "(ESP-dense, SAs set up before the slice)")
+    parser.add_argument("--slice-at", choices=["start", "middle", "spread"], default="spread",
+                        help="counted slice from the start (every tunnel's IKE, IKE-dense), the middle "
+                             "(ESP-dense, SAs set up before the slice), or --slices slices spread evenly "
+                             "over the file (an estimate of the whole file)")
+    parser.add_argument("--slices", type=int, default=10, help="slices counted with --slice-at spread")
     parser.add_argument("--configs", default="none,disabled,plugin",
                         help="configurations timed (comma-separated; none and plugin are needed)")
     parser.add_argument("--count-configs", default="none,plugin",
@@ -228,7 +241,9 @@ def main():
     runner = Runner(args, workdir)
     report("ipsecdiag benchmark: %d packets per capture, median of %d runs; instructions: %s" % (
         args.packets, args.runs, "perf stat" if runner.perf else
-        ("callgrind on the first %d packets" % args.slice if args.slice else "not measured")))
+        ("callgrind on %s" % ("%d slices of %d packets spread over each file" % (args.slices, args.slice)
+                               if args.slice_at == "spread" else "%d packets at the %s of each file" % (
+                                   args.slice, args.slice_at)) if args.slice else "not measured")))
     ok = True
     captures = [
         ("mixed", "mixed", dict(packets=args.packets), 1.03),
