@@ -809,10 +809,14 @@ static void keepalive_findings(const ipsecdiag_engine_t *engine, const ipsecdiag
       finding_set(f, "interval", "(one only)");
     g_ptr_array_add(out, f);
   }
-  /* A peer NAT-D puts behind a NAT (not one caught faking its hash to force encapsulation). */
+  /* A peer NAT-D puts behind a NAT: not one caught faking its own hash to
+   * force encapsulation, unless the other peer's destination hash (of the
+   * address it sees) proves the NAT all the same. */
   for (int side = 0; side < 2; side++) {
-    gboolean behind = side == 0 ? tunnel->nat_initiator == 1 && !(tunnel->natd_forced & 1)
-                                : tunnel->nat_responder == 1 && !(tunnel->natd_forced & 2);
+    gboolean behind = side == 0 ? tunnel->nat_initiator == 1 && (!(tunnel->natd_forced & 1)
+                                                                 || (tunnel->natd_results & IPSECDIAG_NATD_R_DST_BAD))
+                                : tunnel->nat_responder == 1 && (!(tunnel->natd_forced & 2)
+                                                                 || (tunnel->natd_results & IPSECDIAG_NATD_I_DST_BAD));
     if (!behind || t->keepalives[side] || !t->sent[side])
       continue;
     double silence = t->longest_silence[side];

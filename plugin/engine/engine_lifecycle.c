@@ -50,7 +50,7 @@
 
 typedef struct {
   ipsecdiag_addr_t src, dst;
-  guint16 ip_id;
+  guint32 ip_id;                       /* IPv4: 16 bits; IPv6 Fragment header: 32 */
   guint8 protocol;
 } frag_key_t;
 
@@ -208,9 +208,50 @@ static gboolean datagram_complete(const frag_datagram_t *d)
   return d->head_frame && d->total_len && d->received >= d->total_len;
 }
 
+/* IPv6 extension headers that may precede the Fragment header (RFC 8200 4.1). */
+#define IPV6_HOP_BY_HOP 0
+#define IPV6_ROUTING 43
+#define IPV6_FRAGMENT 44
+#define IPV6_DEST_OPTIONS 60
+#define IPV6_MAX_EXTENSION_HEADERS 8
+
+gboolean ipsecdiag_ipv6_fragment(const guint8 *packet, gsize len, ipsecdiag_ipv6_fragment_t *out)
+{
+  if (!packet || !out || len < 40 || packet[0] >> 4 != 6)
+    return FALSE;
+  memset(out, 0, sizeof *out);
+  /* The payload length bounds the headers too (0 is a jumbogram: use what was captured). */
+  gsize payload_len = get16(packet + 4);
+  gsize end = payload_len && 40 + payload_len < len ? 40 + payload_len : len;
+  guint8 next = packet[6];
+  gsize at = 40;
+  for (guint i = 0; i < IPV6_MAX_EXTENSION_HEADERS; i++) {
+    if (end - at < 8)
+      return FALSE;
+    if (next == IPV6_FRAGMENT) {
+      guint16 offset_flags = get16(packet + at + 2);
+      out->protocol = packet[at];
+      out->offset = (guint32)(offset_flags >> 3) * 8u;
+      out->more_fragments = (offset_flags & 1) != 0;
+      out->identification = get32(packet + at + 4);
+      out->payload = at + 8;
+      out->payload_len = end - out->payload;
+      return TRUE;
+    }
+    if (next != IPV6_HOP_BY_HOP && next != IPV6_ROUTING && next != IPV6_DEST_OPTIONS)
+      return FALSE;                      /* the upper layer: not a fragment */
+    gsize header_len = ((gsize)packet[at + 1] + 1) * 8;
+    if (header_len > end - at)
+      return FALSE;
+    next = packet[at];
+    at += header_len;
+  }
+  return FALSE;
+}
+
 const ipsecdiag_frame_t *ipsecdiag_engine_feed_ip_fragment(ipsecdiag_engine_t *engine,
                                                            const ipsecdiag_packet_t *pkt,
-                                                           guint16 ip_id, guint8 protocol,
+                                                           guint32 ip_id, guint8 protocol,
                                                            guint32 offset, gboolean more_fragments,
                                                            const guint8 *payload, gsize len)
 {
@@ -289,6 +330,17 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ip_fragment(ipsecdiag_engine_t *e
 
 /* ---------- per message ---------- */
 
+/* Which peers sent the IKEv1 fragmentation vendor ID (named as in engine_vendor_ids.c). */
+static const char *fragmentation_announcers(const ipsecdiag_tunnel_t *tunnel, char *buf, gsize len)
+{
+  gboolean by[2];
+  for (int side = 0; side < 2; side++)
+    by[side] = tunnel->vendor_ids[side] && strstr(tunnel->vendor_ids[side], "Cisco Fragmentation") != NULL;
+  g_snprintf(buf, len, "%s", by[0] && by[1] ? "both peers" : by[0] ? "the initiator only"
+                            : by[1] ? "the responder only" : "neither peer in this capture");
+  return buf;
+}
+
 void engine_lifecycle_on_message(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
                                  ipsecdiag_message_t *message, const ike_message_t *msg,
                                  ipsecdiag_frame_t *frame, const ipsecdiag_packet_t *pkt)
@@ -303,6 +355,17 @@ void engine_lifecycle_on_message(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t 
     ipsecdiag_finding_t *f = finding_new("ike_fragmentation_used", frame->frame, tunnel->id, FALSE);
     finding_set(f, "message", "%s", frame->message ? frame->message : "IKE message");
     finding_set(f, "fragments", "%u", msg->frag_total);
+    engine_attach_finding(engine, frame, f);
+  }
+  /* IKEv1 (Cisco / strongSwan payload 132): the count is known from the
+   * fragment flagged last, so the note goes on that one. */
+  if (msg->is_fragment && msg->major_version == 1 && msg->frag_total && !tunnel->ike_fragmentation_seen) {
+    tunnel->ike_fragmentation_seen = TRUE;
+    ipsecdiag_finding_t *f = finding_new("ikev1_fragmentation_used", frame->frame, tunnel->id, FALSE);
+    finding_set(f, "message", "%s", frame->message ? frame->message : "IKE message");
+    finding_set(f, "fragments", "%u", msg->frag_total);
+    char who[96];
+    finding_set(f, "announced", "%s", fragmentation_announcers(tunnel, who, sizeof who));
     engine_attach_finding(engine, frame, f);
   }
 }
@@ -1130,22 +1193,45 @@ static void evaluate_fragments(const ipsecdiag_engine_t *engine, const ipsecdiag
   g_ptr_array_free(done, TRUE);
   gpointer esp = g_hash_table_lookup(life->esp_fragmented, GUINT_TO_POINTER(t->id));
   guint esp_incomplete = 0;
-  guint32 esp_frame = 0;
+  const frag_datagram_t *esp_head = NULL;
+  gboolean directions[2] = {FALSE, FALSE};
   for (guint i = 0; i < life->incomplete->len; i++) {
     const frag_datagram_t *d = g_ptr_array_index(life->incomplete, i);
-    if (d->is_esp && d->tunnel == t->id) {
-      esp_incomplete++;
-      if (!esp_frame)
-        esp_frame = d->head_frame;
-    }
+    if (!d->is_esp)
+      continue;
+    /* The SPI may have been learnt after its head fragment (from a later, complete packet). */
+    guint32 tunnel = d->tunnel ? d->tunnel : ipsecdiag_engine_esp_tunnel(engine, d->esp_spi, &d->key.dst);
+    if (tunnel != t->id)
+      continue;
+    esp_incomplete++;
+    if (!esp_head)
+      esp_head = d;
+    directions[ipsecdiag_addr_equal(&d->key.src, &t->initiator.addr) ? 0 : 1] = TRUE;
   }
-  if (esp || esp_incomplete) {
-    ipsecdiag_finding_t *f = finding_new("esp_fragmented", esp_frame ? esp_frame : t->first_frame, t->id, TRUE);
-    set_common(f, t);
-    finding_set(f, "complete", "%u", GPOINTER_TO_UINT(esp));
-    finding_set(f, "incomplete", "%u", esp_incomplete);
-    g_ptr_array_add(out, f);
+  if (!esp && !esp_incomplete)
+    return;
+  /* Fragments that never all arrived are lost traffic, a warning; all reassembled, a note. */
+  ipsecdiag_finding_t *f = finding_new(esp_incomplete ? "esp_fragments_missing" : "esp_fragmented",
+                                       esp_head ? esp_head->head_frame : t->first_frame, t->id, TRUE);
+  set_common(f, t);
+  if (esp_head) {
+    /* The head fragment has no record yet: finalize makes one from the SA these name. */
+    char receiver[64];
+    finding_set(f, "spi", "0x%08x", esp_head->esp_spi);
+    finding_set(f, "receiver", "%s", ipsecdiag_addr_to_str(&esp_head->key.dst, receiver, sizeof receiver));
   }
+  finding_set(f, "complete", "%u", GPOINTER_TO_UINT(esp));
+  finding_set(f, "incomplete", "%u", esp_incomplete);
+  if (esp_incomplete) {
+    char a[64], b[64];
+    ipsecdiag_addr_to_str(&t->initiator.addr, a, sizeof a);
+    ipsecdiag_addr_to_str(&t->responder.addr, b, sizeof b);
+    if (directions[0] && directions[1])
+      finding_set(f, "direction", "both directions (from %s and from %s)", a, b);
+    else
+      finding_set(f, "direction", "ESP from %s to %s", directions[0] ? a : b, directions[0] ? b : a);
+  }
+  g_ptr_array_add(out, f);
 }
 
 gboolean engine_lifecycle_fragments_lost(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel)
