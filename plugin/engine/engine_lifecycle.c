@@ -72,6 +72,14 @@ typedef struct {
   guint32 tunnel;
 } frag_datagram_t;
 
+/* Per tunnel: its ESP datagrams that arrived in IP fragments and reassembled. */
+typedef struct {
+  guint32 count;
+  guint32 first_frame;                 /* the frame that completed the first of them */
+  guint32 first_spi;
+  ipsecdiag_addr_t first_dst;
+} esp_fragmented_t;
+
 struct engine_lifecycle {
   GHashTable *datagrams;               /* frag_key_t* -> frag_datagram_t* (incomplete) */
   GPtrArray *incomplete;               /* frag_datagram_t* still incomplete, owned by datagrams */
@@ -79,7 +87,12 @@ struct engine_lifecycle {
   guint32 completed_frame;             /* frame whose fragment completed a datagram */
   guint16 completed_fragments;         /* how many fragments it had */
   GHashTable *informational;           /* first frame -> ipsecdiag_informational_t, from decryption */
-  GHashTable *esp_fragmented;          /* tunnel id -> count of fragmented ESP datagrams */
+  GHashTable *esp_fragmented;          /* tunnel id -> esp_fragmented_t (reassembled ESP datagrams) */
+  /* An ESP datagram completed on an SPI not seen before: its reassembled
+   * packet, fed next for the same frame, makes the SA; linked then. */
+  gboolean pending_esp;
+  guint32 pending_esp_frame, pending_esp_spi;
+  ipsecdiag_addr_t pending_esp_dst;
   double first_time;                   /* earliest IKE or fragment time fed */
   gboolean have_first_time;
 };
@@ -108,7 +121,7 @@ engine_lifecycle_t *engine_lifecycle_new(void)
   life->datagrams = g_hash_table_new_full(frag_key_hash, frag_key_equal, NULL, g_free);
   life->incomplete = g_ptr_array_new();
   life->informational = g_hash_table_new(g_direct_hash, g_direct_equal);
-  life->esp_fragmented = g_hash_table_new(g_direct_hash, g_direct_equal);
+  life->esp_fragmented = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
   return life;
 }
 
@@ -203,6 +216,33 @@ static const char *datagram_message_name(const frag_datagram_t *d)
   return ike_exchange_name(d->exchange);
 }
 
+static void count_fragmented_esp(engine_lifecycle_t *life, guint32 tunnel, guint32 frame, guint32 spi,
+                                 const ipsecdiag_addr_t *dst)
+{
+  /* One entry per tunnel (tunnels are capped), not per datagram. */
+  esp_fragmented_t *seen = g_hash_table_lookup(life->esp_fragmented, GUINT_TO_POINTER(tunnel));
+  if (!seen) {
+    seen = g_new0(esp_fragmented_t, 1);
+    seen->first_frame = frame;
+    seen->first_spi = spi;
+    seen->first_dst = *dst;
+    g_hash_table_insert(life->esp_fragmented, GUINT_TO_POINTER(tunnel), seen);
+  }
+  if (seen->count < G_MAXUINT32)
+    seen->count++;
+}
+
+static void link_pending_esp(const ipsecdiag_engine_t *engine)
+{
+  engine_lifecycle_t *life = engine->lifecycle;
+  if (!life->pending_esp)
+    return;
+  life->pending_esp = FALSE;
+  guint32 tunnel = ipsecdiag_engine_esp_tunnel(engine, life->pending_esp_spi, &life->pending_esp_dst);
+  if (tunnel)
+    count_fragmented_esp(life, tunnel, life->pending_esp_frame, life->pending_esp_spi, &life->pending_esp_dst);
+}
+
 static gboolean datagram_complete(const frag_datagram_t *d)
 {
   return d->head_frame && d->total_len && d->received >= d->total_len;
@@ -260,6 +300,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ip_fragment(ipsecdiag_engine_t *e
     return NULL;                         /* not a fragment */
   if (offset > 65535 || len > 65535 || offset % 8 != 0)
     return NULL;
+  link_pending_esp(engine);
   note_time(life, pkt->time);
   frag_key_t key = {.src = pkt->src.addr, .dst = pkt->dst.addr, .ip_id = ip_id, .protocol = protocol};
   frag_datagram_t *d = g_hash_table_lookup(life->datagrams, &key);
@@ -318,9 +359,12 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ip_fragment(ipsecdiag_engine_t *e
     life->completed_frame = pkt->frame;
     life->completed_fragments = d->n_fragments;
     if (d->is_esp && d->tunnel) {
-      gpointer n = g_hash_table_lookup(life->esp_fragmented, GUINT_TO_POINTER(d->tunnel));
-      g_hash_table_replace(life->esp_fragmented, GUINT_TO_POINTER(d->tunnel),
-                           GUINT_TO_POINTER(GPOINTER_TO_UINT(n) + 1));
+      count_fragmented_esp(life, d->tunnel, pkt->frame, d->esp_spi, &d->key.dst);
+    } else if (d->is_esp) {
+      life->pending_esp = TRUE;
+      life->pending_esp_frame = pkt->frame;
+      life->pending_esp_spi = d->esp_spi;
+      life->pending_esp_dst = d->key.dst;
     }
     g_ptr_array_remove_fast(life->incomplete, d);
     g_hash_table_remove(life->datagrams, &d->key);       /* frees it */
@@ -1191,7 +1235,8 @@ static void evaluate_fragments(const ipsecdiag_engine_t *engine, const ipsecdiag
     g_ptr_array_add(out, f);
   }
   g_ptr_array_free(done, TRUE);
-  gpointer esp = g_hash_table_lookup(life->esp_fragmented, GUINT_TO_POINTER(t->id));
+  link_pending_esp(engine);
+  const esp_fragmented_t *esp = g_hash_table_lookup(life->esp_fragmented, GUINT_TO_POINTER(t->id));
   guint esp_incomplete = 0;
   const frag_datagram_t *esp_head = NULL;
   gboolean directions[2] = {FALSE, FALSE};
@@ -1211,16 +1256,17 @@ static void evaluate_fragments(const ipsecdiag_engine_t *engine, const ipsecdiag
   if (!esp && !esp_incomplete)
     return;
   /* Fragments that never all arrived are lost traffic, a warning; all reassembled, a note. */
-  ipsecdiag_finding_t *f = finding_new(esp_incomplete ? "esp_fragments_missing" : "esp_fragmented",
-                                       esp_head ? esp_head->head_frame : t->first_frame, t->id, TRUE);
+  /* On the first datagram that never completed, else the first reassembled one. */
+  guint32 frame = esp_head ? esp_head->head_frame : esp->first_frame;
+  guint32 spi = esp_head ? esp_head->esp_spi : esp->first_spi;
+  const ipsecdiag_addr_t *receiver = esp_head ? &esp_head->key.dst : &esp->first_dst;
+  ipsecdiag_finding_t *f = finding_new(esp_incomplete ? "esp_fragments_missing" : "esp_fragmented", frame, t->id, TRUE);
   set_common(f, t);
-  if (esp_head) {
-    /* The head fragment has no record yet: finalize makes one from the SA these name. */
-    char receiver[64];
-    finding_set(f, "spi", "0x%08x", esp_head->esp_spi);
-    finding_set(f, "receiver", "%s", ipsecdiag_addr_to_str(&esp_head->key.dst, receiver, sizeof receiver));
-  }
-  finding_set(f, "complete", "%u", GPOINTER_TO_UINT(esp));
+  /* ESP frames have no record yet: finalize makes one from the SA these name. */
+  char receiver_text[64];
+  finding_set(f, "spi", "0x%08x", spi);
+  finding_set(f, "receiver", "%s", ipsecdiag_addr_to_str(receiver, receiver_text, sizeof receiver_text));
+  finding_set(f, "complete", "%u", esp ? esp->count : 0);
   finding_set(f, "incomplete", "%u", esp_incomplete);
   if (esp_incomplete) {
     char a[64], b[64];
