@@ -211,7 +211,7 @@ typedef struct {
   gboolean aggressive_psk_noted;
   guint32 p1_life_seconds;       /* IKEv1: the chosen (or offered) phase 1 lifetime, 0 unknown */
   gboolean lifetimes_noted;
-  gboolean ike_fragmentation_seen; /* an RFC 7383 SKF payload was seen (noted once) */
+  gboolean ike_fragmentation_seen; /* an RFC 7383 SKF or IKEv1 fragment payload was seen (noted once) */
   /* What decryption with supplied keys showed (NULL / 0 without keys). */
   char *psk_verdict;             /* "initiator: matches entry 'site-a'; responder: ..." */
   char *child_sas;               /* Child SAs negotiated: proposal, PFS, SPIs, selectors */
@@ -274,16 +274,33 @@ const GPtrArray *ipsecdiag_engine_global_findings(const ipsecdiag_engine_t *engi
 void ipsecdiag_finding_free(gpointer finding);
 const char *ipsecdiag_finding_param(const ipsecdiag_finding_t *finding, const char *key);
 
-/* IP fragments (IPv4) of IKE or ESP datagrams: one call per fragment, before
- * the reassembled message (if any) is fed for the same frame. offset is in
- * bytes, payload the fragment's data after the IP header. Returns the frame
- * record when the frame carries a first fragment of an IKE message, else NULL
- * (or the existing record). */
+/* IP fragments of IKE or ESP datagrams: one call per fragment, before the
+ * reassembled message (if any) is fed for the same frame. ip_id is the IPv4
+ * identification (16 bits) or the IPv6 Fragment header's (32 bits); offset is
+ * in bytes, payload the fragment's data after the IP header (IPv6: after the
+ * Fragment header). Returns the frame record when the frame carries a first
+ * fragment of an IKE message, else NULL (or the existing record). */
 const ipsecdiag_frame_t *ipsecdiag_engine_feed_ip_fragment(ipsecdiag_engine_t *engine,
                                                            const ipsecdiag_packet_t *pkt,
-                                                           guint16 ip_id, guint8 protocol,
+                                                           guint32 ip_id, guint8 protocol,
                                                            guint32 offset, gboolean more_fragments,
                                                            const guint8 *payload, gsize len);
+
+/* An IPv6 packet's Fragment header (RFC 8200 section 4.5), found after at
+ * most 8 hop-by-hop, routing and destination options headers. */
+typedef struct {
+  guint32 identification;
+  guint32 offset;                /* in bytes */
+  gboolean more_fragments;       /* M flag */
+  guint8 protocol;               /* the Fragment header's next header */
+  gsize payload;                 /* offset of the fragment's data from the IPv6 header */
+  gsize payload_len;             /* its length per the payload length field, bounded by len */
+} ipsecdiag_ipv6_fragment_t;
+
+/* Read the Fragment header of the IPv6 packet at packet[0..len). FALSE when
+ * it is not IPv6, has no Fragment header within the first 8 extension
+ * headers, or a header does not fit in len. */
+gboolean ipsecdiag_ipv6_fragment(const guint8 *packet, gsize len, ipsecdiag_ipv6_fragment_t *out);
 
 /* What an encrypted Informational exchange carried, when decryption knows it.
  * Without it the engine infers it from order, timing and size. */

@@ -50,7 +50,7 @@
 
 typedef struct {
   ipsecdiag_addr_t src, dst;
-  guint16 ip_id;
+  guint32 ip_id;                       /* IPv4: 16 bits; IPv6 Fragment header: 32 */
   guint8 protocol;
 } frag_key_t;
 
@@ -72,6 +72,14 @@ typedef struct {
   guint32 tunnel;
 } frag_datagram_t;
 
+/* Per tunnel: its ESP datagrams that arrived in IP fragments and reassembled. */
+typedef struct {
+  guint32 count;
+  guint32 first_frame;                 /* the frame that completed the first of them */
+  guint32 first_spi;
+  ipsecdiag_addr_t first_dst;
+} esp_fragmented_t;
+
 struct engine_lifecycle {
   GHashTable *datagrams;               /* frag_key_t* -> frag_datagram_t* (incomplete) */
   GPtrArray *incomplete;               /* frag_datagram_t* still incomplete, owned by datagrams */
@@ -79,7 +87,12 @@ struct engine_lifecycle {
   guint32 completed_frame;             /* frame whose fragment completed a datagram */
   guint16 completed_fragments;         /* how many fragments it had */
   GHashTable *informational;           /* first frame -> ipsecdiag_informational_t, from decryption */
-  GHashTable *esp_fragmented;          /* tunnel id -> count of fragmented ESP datagrams */
+  GHashTable *esp_fragmented;          /* tunnel id -> esp_fragmented_t (reassembled ESP datagrams) */
+  /* An ESP datagram completed on an SPI not seen before: its reassembled
+   * packet, fed next for the same frame, makes the SA; linked then. */
+  gboolean pending_esp;
+  guint32 pending_esp_frame, pending_esp_spi;
+  ipsecdiag_addr_t pending_esp_dst;
   double first_time;                   /* earliest IKE or fragment time fed */
   gboolean have_first_time;
 };
@@ -108,7 +121,7 @@ engine_lifecycle_t *engine_lifecycle_new(void)
   life->datagrams = g_hash_table_new_full(frag_key_hash, frag_key_equal, NULL, g_free);
   life->incomplete = g_ptr_array_new();
   life->informational = g_hash_table_new(g_direct_hash, g_direct_equal);
-  life->esp_fragmented = g_hash_table_new(g_direct_hash, g_direct_equal);
+  life->esp_fragmented = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
   return life;
 }
 
@@ -203,14 +216,82 @@ static const char *datagram_message_name(const frag_datagram_t *d)
   return ike_exchange_name(d->exchange);
 }
 
+static void count_fragmented_esp(engine_lifecycle_t *life, guint32 tunnel, guint32 frame, guint32 spi,
+                                 const ipsecdiag_addr_t *dst)
+{
+  /* One entry per tunnel (tunnels are capped), not per datagram. */
+  esp_fragmented_t *seen = g_hash_table_lookup(life->esp_fragmented, GUINT_TO_POINTER(tunnel));
+  if (!seen) {
+    seen = g_new0(esp_fragmented_t, 1);
+    seen->first_frame = frame;
+    seen->first_spi = spi;
+    seen->first_dst = *dst;
+    g_hash_table_insert(life->esp_fragmented, GUINT_TO_POINTER(tunnel), seen);
+  }
+  if (seen->count < G_MAXUINT32)
+    seen->count++;
+}
+
+static void link_pending_esp(const ipsecdiag_engine_t *engine)
+{
+  engine_lifecycle_t *life = engine->lifecycle;
+  if (!life->pending_esp)
+    return;
+  life->pending_esp = FALSE;
+  guint32 tunnel = ipsecdiag_engine_esp_tunnel(engine, life->pending_esp_spi, &life->pending_esp_dst);
+  if (tunnel)
+    count_fragmented_esp(life, tunnel, life->pending_esp_frame, life->pending_esp_spi, &life->pending_esp_dst);
+}
+
 static gboolean datagram_complete(const frag_datagram_t *d)
 {
   return d->head_frame && d->total_len && d->received >= d->total_len;
 }
 
+/* IPv6 extension headers that may precede the Fragment header (RFC 8200 4.1). */
+#define IPV6_HOP_BY_HOP 0
+#define IPV6_ROUTING 43
+#define IPV6_FRAGMENT 44
+#define IPV6_DEST_OPTIONS 60
+#define IPV6_MAX_EXTENSION_HEADERS 8
+
+gboolean ipsecdiag_ipv6_fragment(const guint8 *packet, gsize len, ipsecdiag_ipv6_fragment_t *out)
+{
+  if (!packet || !out || len < 40 || packet[0] >> 4 != 6)
+    return FALSE;
+  memset(out, 0, sizeof *out);
+  /* The payload length bounds the headers too (0 is a jumbogram: use what was captured). */
+  gsize payload_len = get16(packet + 4);
+  gsize end = payload_len && 40 + payload_len < len ? 40 + payload_len : len;
+  guint8 next = packet[6];
+  gsize at = 40;
+  for (guint i = 0; i < IPV6_MAX_EXTENSION_HEADERS; i++) {
+    if (end - at < 8)
+      return FALSE;
+    if (next == IPV6_FRAGMENT) {
+      guint16 offset_flags = get16(packet + at + 2);
+      out->protocol = packet[at];
+      out->offset = (guint32)(offset_flags >> 3) * 8u;
+      out->more_fragments = (offset_flags & 1) != 0;
+      out->identification = get32(packet + at + 4);
+      out->payload = at + 8;
+      out->payload_len = end - out->payload;
+      return TRUE;
+    }
+    if (next != IPV6_HOP_BY_HOP && next != IPV6_ROUTING && next != IPV6_DEST_OPTIONS)
+      return FALSE;                      /* the upper layer: not a fragment */
+    gsize header_len = ((gsize)packet[at + 1] + 1) * 8;
+    if (header_len > end - at)
+      return FALSE;
+    next = packet[at];
+    at += header_len;
+  }
+  return FALSE;
+}
+
 const ipsecdiag_frame_t *ipsecdiag_engine_feed_ip_fragment(ipsecdiag_engine_t *engine,
                                                            const ipsecdiag_packet_t *pkt,
-                                                           guint16 ip_id, guint8 protocol,
+                                                           guint32 ip_id, guint8 protocol,
                                                            guint32 offset, gboolean more_fragments,
                                                            const guint8 *payload, gsize len)
 {
@@ -219,6 +300,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ip_fragment(ipsecdiag_engine_t *e
     return NULL;                         /* not a fragment */
   if (offset > 65535 || len > 65535 || offset % 8 != 0)
     return NULL;
+  link_pending_esp(engine);
   note_time(life, pkt->time);
   frag_key_t key = {.src = pkt->src.addr, .dst = pkt->dst.addr, .ip_id = ip_id, .protocol = protocol};
   frag_datagram_t *d = g_hash_table_lookup(life->datagrams, &key);
@@ -277,9 +359,12 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ip_fragment(ipsecdiag_engine_t *e
     life->completed_frame = pkt->frame;
     life->completed_fragments = d->n_fragments;
     if (d->is_esp && d->tunnel) {
-      gpointer n = g_hash_table_lookup(life->esp_fragmented, GUINT_TO_POINTER(d->tunnel));
-      g_hash_table_replace(life->esp_fragmented, GUINT_TO_POINTER(d->tunnel),
-                           GUINT_TO_POINTER(GPOINTER_TO_UINT(n) + 1));
+      count_fragmented_esp(life, d->tunnel, pkt->frame, d->esp_spi, &d->key.dst);
+    } else if (d->is_esp) {
+      life->pending_esp = TRUE;
+      life->pending_esp_frame = pkt->frame;
+      life->pending_esp_spi = d->esp_spi;
+      life->pending_esp_dst = d->key.dst;
     }
     g_ptr_array_remove_fast(life->incomplete, d);
     g_hash_table_remove(life->datagrams, &d->key);       /* frees it */
@@ -288,6 +373,17 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ip_fragment(ipsecdiag_engine_t *e
 }
 
 /* ---------- per message ---------- */
+
+/* Which peers sent the IKEv1 fragmentation vendor ID (named as in engine_vendor_ids.c). */
+static const char *fragmentation_announcers(const ipsecdiag_tunnel_t *tunnel, char *buf, gsize len)
+{
+  gboolean by[2];
+  for (int side = 0; side < 2; side++)
+    by[side] = tunnel->vendor_ids[side] && strstr(tunnel->vendor_ids[side], "Cisco Fragmentation") != NULL;
+  g_snprintf(buf, len, "%s", by[0] && by[1] ? "both peers" : by[0] ? "the initiator only"
+                            : by[1] ? "the responder only" : "neither peer in this capture");
+  return buf;
+}
 
 void engine_lifecycle_on_message(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
                                  ipsecdiag_message_t *message, const ike_message_t *msg,
@@ -303,6 +399,17 @@ void engine_lifecycle_on_message(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t 
     ipsecdiag_finding_t *f = finding_new("ike_fragmentation_used", frame->frame, tunnel->id, FALSE);
     finding_set(f, "message", "%s", frame->message ? frame->message : "IKE message");
     finding_set(f, "fragments", "%u", msg->frag_total);
+    engine_attach_finding(engine, frame, f);
+  }
+  /* IKEv1 (Cisco / strongSwan payload 132): the count is known from the
+   * fragment flagged last, so the note goes on that one. */
+  if (msg->is_fragment && msg->major_version == 1 && msg->frag_total && !tunnel->ike_fragmentation_seen) {
+    tunnel->ike_fragmentation_seen = TRUE;
+    ipsecdiag_finding_t *f = finding_new("ikev1_fragmentation_used", frame->frame, tunnel->id, FALSE);
+    finding_set(f, "message", "%s", frame->message ? frame->message : "IKE message");
+    finding_set(f, "fragments", "%u", msg->frag_total);
+    char who[96];
+    finding_set(f, "announced", "%s", fragmentation_announcers(tunnel, who, sizeof who));
     engine_attach_finding(engine, frame, f);
   }
 }
@@ -1128,24 +1235,49 @@ static void evaluate_fragments(const ipsecdiag_engine_t *engine, const ipsecdiag
     g_ptr_array_add(out, f);
   }
   g_ptr_array_free(done, TRUE);
-  gpointer esp = g_hash_table_lookup(life->esp_fragmented, GUINT_TO_POINTER(t->id));
+  link_pending_esp(engine);
+  const esp_fragmented_t *esp = g_hash_table_lookup(life->esp_fragmented, GUINT_TO_POINTER(t->id));
   guint esp_incomplete = 0;
-  guint32 esp_frame = 0;
+  const frag_datagram_t *esp_head = NULL;
+  gboolean directions[2] = {FALSE, FALSE};
   for (guint i = 0; i < life->incomplete->len; i++) {
     const frag_datagram_t *d = g_ptr_array_index(life->incomplete, i);
-    if (d->is_esp && d->tunnel == t->id) {
-      esp_incomplete++;
-      if (!esp_frame)
-        esp_frame = d->head_frame;
-    }
+    if (!d->is_esp)
+      continue;
+    /* The SPI may have been learnt after its head fragment (from a later, complete packet). */
+    guint32 tunnel = d->tunnel ? d->tunnel : ipsecdiag_engine_esp_tunnel(engine, d->esp_spi, &d->key.dst);
+    if (tunnel != t->id)
+      continue;
+    esp_incomplete++;
+    if (!esp_head)
+      esp_head = d;
+    directions[ipsecdiag_addr_equal(&d->key.src, &t->initiator.addr) ? 0 : 1] = TRUE;
   }
-  if (esp || esp_incomplete) {
-    ipsecdiag_finding_t *f = finding_new("esp_fragmented", esp_frame ? esp_frame : t->first_frame, t->id, TRUE);
-    set_common(f, t);
-    finding_set(f, "complete", "%u", GPOINTER_TO_UINT(esp));
-    finding_set(f, "incomplete", "%u", esp_incomplete);
-    g_ptr_array_add(out, f);
+  if (!esp && !esp_incomplete)
+    return;
+  /* Fragments that never all arrived are lost traffic, a warning; all reassembled, a note. */
+  /* On the first datagram that never completed, else the first reassembled one. */
+  guint32 frame = esp_head ? esp_head->head_frame : esp->first_frame;
+  guint32 spi = esp_head ? esp_head->esp_spi : esp->first_spi;
+  const ipsecdiag_addr_t *receiver = esp_head ? &esp_head->key.dst : &esp->first_dst;
+  ipsecdiag_finding_t *f = finding_new(esp_incomplete ? "esp_fragments_missing" : "esp_fragmented", frame, t->id, TRUE);
+  set_common(f, t);
+  /* ESP frames have no record yet: finalize makes one from the SA these name. */
+  char receiver_text[64];
+  finding_set(f, "spi", "0x%08x", spi);
+  finding_set(f, "receiver", "%s", ipsecdiag_addr_to_str(receiver, receiver_text, sizeof receiver_text));
+  finding_set(f, "complete", "%u", esp ? esp->count : 0);
+  finding_set(f, "incomplete", "%u", esp_incomplete);
+  if (esp_incomplete) {
+    char a[64], b[64];
+    ipsecdiag_addr_to_str(&t->initiator.addr, a, sizeof a);
+    ipsecdiag_addr_to_str(&t->responder.addr, b, sizeof b);
+    if (directions[0] && directions[1])
+      finding_set(f, "direction", "both directions (from %s and from %s)", a, b);
+    else
+      finding_set(f, "direction", "ESP from %s to %s", directions[0] ? a : b, directions[0] ? b : a);
   }
+  g_ptr_array_add(out, f);
 }
 
 gboolean engine_lifecycle_fragments_lost(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel)

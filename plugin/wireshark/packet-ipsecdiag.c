@@ -111,6 +111,7 @@ static int proto_esp_id = -1;
 static int proto_icmp_id = -1;
 static int proto_icmpv6_id = -1;
 static int proto_data_id = -1;
+static int proto_udpencap_id = -1;
 
 static ipsecdiag_engine_t *engine;
 
@@ -150,6 +151,7 @@ static void to_engine_addr(const address *in, ipsecdiag_addr_t *out)
 #define LAYER_ICMP 0x4
 #define LAYER_ICMPV6 0x8
 #define LAYER_DATA 0x10   /* undissected payload: among others, an IP fragment not yet reassembled */
+#define LAYER_UDPENCAP 0x20 /* UDP 4500: alone (no isakmp or esp after it), a NAT keepalive */
 
 static guint frame_layers(packet_info *pinfo)
 {
@@ -166,6 +168,8 @@ static guint frame_layers(packet_info *pinfo)
       found |= LAYER_ICMPV6;
     else if (id == proto_data_id)
       found |= LAYER_DATA;
+    else if (id == proto_udpencap_id)
+      found |= LAYER_UDPENCAP;
   }
   return found;
 }
@@ -409,23 +413,48 @@ static gboolean esp_header(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip, g
   return *spi != 0;                     /* 0 is the non-ESP marker: IKE */
 }
 
-/* An IPv4 fragment (outer header): the engine tracks which IKE / ESP
- * datagrams never reassemble. */
+/* An IPv4 fragment or an IPv6 packet with a Fragment header (outer
+ * header): the engine tracks which IKE / ESP datagrams never reassemble. */
 static const ipsecdiag_frame_t *feed_ip_fragment(tvbuff_t *tvb, packet_info *pinfo)
 {
   ip_header_t ip;
-  if (!outer_ip(tvb, pinfo, &ip) || ip.family != 4 || !ip.fragment)
+  if (!outer_ip(tvb, pinfo, &ip) || !ip.fragment)
     return NULL;
-  guint16 flags_offset = tvb_get_ntohs(tvb, ip.offset + 6);
-  gboolean more = (flags_offset & 0x2000) != 0;
-  guint32 offset = (flags_offset & 0x1fffu) * 8u;
-  const guint8 *payload = ip.payload_len > 0 ? tvb_get_ptr(tvb, ip.payload, ip.payload_len) : NULL;
+  guint32 ip_id, offset;
+  gboolean more;
+  guint8 protocol;
+  const guint8 *payload = NULL;
+  gsize payload_len = 0;
+  if (ip.family == 4) {
+    guint16 flags_offset = tvb_get_ntohs(tvb, ip.offset + 6);
+    more = (flags_offset & 0x2000) != 0;
+    offset = (flags_offset & 0x1fffu) * 8u;
+    ip_id = tvb_get_ntohs(tvb, ip.offset + 4);
+    protocol = ip.next;
+    if (ip.payload_len > 0) {
+      payload = tvb_get_ptr(tvb, ip.payload, ip.payload_len);
+      payload_len = (gsize)ip.payload_len;
+    }
+  } else {
+    /* The engine walks the extension headers to the Fragment header, bounded by what was captured. */
+    gint captured = tvb_captured_length_remaining(tvb, ip.offset);
+    ipsecdiag_ipv6_fragment_t frag;
+    if (captured <= 0 || !ipsecdiag_ipv6_fragment(tvb_get_ptr(tvb, ip.offset, captured), (gsize)captured, &frag))
+      return NULL;
+    more = frag.more_fragments;
+    offset = frag.offset;
+    ip_id = frag.identification;
+    protocol = frag.protocol;
+    if (frag.payload_len > 0) {
+      payload = tvb_get_ptr(tvb, ip.offset + (gint)frag.payload, (gint)frag.payload_len);
+      payload_len = frag.payload_len;
+    }
+  }
   ipsecdiag_packet_t pkt;
   packet_meta(pinfo, tvb, &ip, &pkt);
   /* ports are unknown for later fragments */
   pkt.src.port = pkt.dst.port = 0;
-  return ipsecdiag_engine_feed_ip_fragment(engine, &pkt, tvb_get_ntohs(tvb, ip.offset + 4), ip.next, offset, more,
-                                           payload, payload ? (gsize)ip.payload_len : 0);
+  return ipsecdiag_engine_feed_ip_fragment(engine, &pkt, ip_id, protocol, offset, more, payload, payload_len);
 }
 
 /* Feed the frame's IKE, ESP or ICMP error; returns the stored record or NULL. */
@@ -464,9 +493,12 @@ static const ipsecdiag_frame_t *feed_frame(tvbuff_t *tvb, packet_info *pinfo, gu
   /* IP fragments of IKE / ESP: the first ones show as data, the one that
    * completes the datagram as the reassembled protocol. */
   gboolean maybe_fragment = (layers & LAYER_DATA)
-      || ((layers & (LAYER_ISAKMP | LAYER_ESP)) && get_data_source_tvb_by_name(pinfo, "Reassembled IPv4"));
+      || ((layers & (LAYER_ISAKMP | LAYER_ESP)) && (get_data_source_tvb_by_name(pinfo, "Reassembled IPv4")
+                                                    || get_data_source_tvb_by_name(pinfo, "Reassembled IPv6")));
   const ipsecdiag_frame_t *fragment = maybe_fragment ? feed_ip_fragment(tvb, pinfo) : NULL;
-  if (layers & LAYER_ISAKMP) {
+  /* A NAT keepalive (one 0xff byte) shows as udpencap only; ike_bytes reads it. */
+  gboolean keepalive = (layers & LAYER_UDPENCAP) && !(layers & (LAYER_ISAKMP | LAYER_ESP));
+  if ((layers & LAYER_ISAKMP) || keepalive) {
     gint len;
     const guint8 *data = reported_ip(tvb, pinfo, &ip) ? ike_bytes(tvb, pinfo, &ip, &len) : NULL;
     if (!data)
@@ -989,6 +1021,7 @@ static void ipsecdiag_init(void)
   proto_icmp_id = resolve_protocol("icmp");
   proto_icmpv6_id = resolve_protocol("icmpv6");
   proto_data_id = resolve_protocol("data");
+  proto_udpencap_id = resolve_protocol("udpencap");
 }
 
 static void ipsecdiag_cleanup(void)

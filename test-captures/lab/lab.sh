@@ -1459,6 +1459,290 @@ each small enough to avoid IP fragmentation. The tunnel comes up; pings both way
 Expected diagnosis: healthy; a note that IKEv2 fragmentation (RFC 7383) is in use."
 }
 
+# ---- tunnel health: ESP fragments, IKEv1 fragmentation, keepalives, stale SPI ----
+# set the MTU of every lab link (both peers' eth0, both router ports)
+lab_links_mtu() {
+	ip -n "$NS_A" link set eth0 mtu "$1"
+	ip -n "$NS_B" link set eth0 mtu "$1"
+	rin ip link set r-a mtu "$1"
+	rin ip link set r-b mtu "$1"
+}
+
+# after the small pings of run_healthy (both ESP SPIs known), N pings of
+# 1250 bytes each way: 1278-byte inner packets fit kernel-libipsec's 1400-byte
+# TUN MTU, but the ESP-in-UDP datagram (about 1348 bytes) does not fit the
+# 1280-byte links, so the sender's kernel fragments it
+ping_large_both_ways() {
+	bgw ain ping -I "$A_LAN" -c "$1" -i 0.3 -s 1250 -W 2 "$B_LAN" >"$WORK/ping-a-large.out" 2>&1 || true
+	bgw bin ping -I "$B_LAN" -c "$1" -i 0.3 -s 1250 -W 2 "$A_LAN" >"$WORK/ping-b-large.out" 2>&1 || true
+}
+
+# the pings of run_healthy (3 each way) on a tunnel already up
+run_healthy_pings() {
+	bgw ain ping -I "$A_LAN" -c 3 -i 0.5 -W 2 "$B_LAN" >"$WORK/ping-a2.out" 2>&1 ||
+		die "ping $A_LAN -> $B_LAN through the tunnel failed: $(cat "$WORK/ping-a2.out")"
+	bgw bin ping -I "$B_LAN" -c 3 -i 0.5 -W 2 "$A_LAN" >"$WORK/ping-b2.out" 2>&1 ||
+		die "ping $B_LAN -> $A_LAN through the tunnel failed: $(cat "$WORK/ping-b2.out")"
+}
+
+register esp-fragmented-ikev2 "IKEv2, 1280-byte MTU on every link, large pings: ESP-in-UDP IP-fragmented, all fragments arrive"
+scn_esp_fragmented_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 | esp >16 <16'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 | esp >16 <16'
+	hook_router() { lab_links_mtu 1280; }
+	hook_run() {
+		run_healthy
+		ping_large_both_ways 5
+		grep -q ' 0% packet loss' "$WORK/ping-a-large.out" ||
+			die "large pings $A_LAN -> $B_LAN failed: $(cat "$WORK/ping-a-large.out")"
+		grep -q ' 0% packet loss' "$WORK/ping-b-large.out" ||
+			die "large pings $B_LAN -> $A_LAN failed: $(cat "$WORK/ping-b-large.out")"
+	}
+	README_WHAT="A healthy IKEv2 tunnel (IKE_SA_INIT on UDP 500, IKE_AUTH on UDP 4500, forced by
+kernel-libipsec) over links whose MTU is 1280 bytes (both peers' eth0 and both
+router ports; set with ip link set ... mtu 1280). After 3 small pings each way,
+site A sends 5 pings of 1250 data bytes to site B and site B 5 to site A (0.3 s
+apart). The inner packets (1278 bytes) fit kernel-libipsec's 1400-byte TUN
+device, but each ESP-in-UDP datagram (about 1348 bytes with ESP, UDP and IP
+headers) does not fit the 1280-byte link, so the sending host's kernel splits it
+into two IP fragments. Every fragment arrives and all pings are answered: 10
+large ESP packets per direction, each in 2 fragments.
+
+Expected diagnosis: healthy tunnel, with a note that its ESP packets are
+IP-fragmented (all reassembled): advice to lower the tunnel MTU / clamp the MSS
+so ESP is not fragmented."
+}
+
+register esp-fragments-dropped-ikev2 "IKEv2, 1280-byte MTU, large pings, router drops non-first IP fragments: fragmented ESP never reassembles"
+scn_esp_fragments_dropped_ikev2() {
+	IKE_VERSION=2
+	# each side sees its own 5 large ESP packets complete, the peer's never
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 | esp >11 <6'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 | esp >6 <11'
+	hook_router() {
+		lab_links_mtu 1280
+		# -f: second and later fragments of a datagram
+		rin iptables -A FORWARD -f -j DROP
+	}
+	hook_run() {
+		run_healthy
+		ping_large_both_ways 5
+		! grep -q ' 0% packet loss' "$WORK/ping-a-large.out" ||
+			die "large pings $A_LAN -> $B_LAN unexpectedly passed"
+	}
+	README_WHAT="The setup of esp-fragmented-ikev2 (1280-byte MTU on every link, so each
+large ESP-in-UDP datagram is split into two IP fragments by the sending host),
+but the router drops every non-first IP fragment (iptables -A FORWARD -f -j DROP),
+as some firewalls and NAT devices do. The tunnel comes up and the 3 small pings
+each way pass. Then site A sends 5 pings of 1250 bytes to site B and site B 5 to
+site A: on each side's capture its own large ESP packets leave as 2 fragments,
+and from the peer only the first fragment of each arrives, which never
+reassembles. All 10 large pings fail.
+
+Expected diagnosis: ESP packets of the tunnel are IP-fragmented and some (here
+5 per capture) never reassemble: traffic is lost to fragment filtering; lower
+the tunnel MTU / clamp the MSS, let ICMP fragmentation-needed through for path
+MTU discovery."
+}
+
+register ike-fragmentation-ikev1 "IKEv1 with strongSwan's IKEv1 fragmentation (payload 132) and fragment_size 300: Main and Quick Mode in IKE fragments"
+scn_ike_fragmentation_ikev1() {
+	IKE_VERSION=1
+	# strongswan.conf fragment_size: the largest IP datagram of an IKE
+	# fragment; 300 makes even PSK Main Mode (MI2/MR2 with KE and nonce,
+	# about 380 bytes) and Quick Mode messages travel in IKE fragments
+	EXPECT_initiator='>500:2 <500:2 >500:2*2 <500:2*2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	EXPECT_responder='>500:2 <500:2 >500:2*2 <500:2*2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	EXTRA_CHARON_CONF="	fragment_size = 300"
+	EXTRA_CONN_CONF="		fragmentation = yes"
+	# non-first IP fragments dropped, as in ike-fragmentation-ikev2: IKE
+	# fragments keep every datagram small, so nothing depends on them
+	hook_router() { rin iptables -A FORWARD -f -j DROP; }
+	README_WHAT="A healthy IKEv1 tunnel (Main Mode PSK, Quick Mode, NAT-T switch to UDP 4500
+forced by kernel-libipsec) with IKE fragmentation enabled on both peers
+(swanctl fragmentation = yes): both send the FRAGMENTATION vendor ID
+(4048b7d56ebce88525e7de7f00d6c2d3, Cisco's proprietary IKEv1 fragmentation that
+strongSwan implements) in MI1/MR1. strongswan.conf sets charon.fragment_size =
+300 (the largest IP datagram of an IKE fragment), so every later message larger
+than that is split into IKE messages carrying IKE Fragment payloads (payload
+type 132: fragment ID, number, last-fragment flag), each small enough to avoid
+IP fragmentation. Here that is MI2 and MR2 (KE, nonce and NAT-D payloads, about
+380 bytes), each sent as 2 fragments on UDP 500; the encrypted MI3/MR3 and Quick
+Mode messages are smaller and travel whole. The router drops non-first IP
+fragments (as in ike-fragmentation-ikev2), which does not matter here. Pings
+both ways pass.
+
+Expected diagnosis: healthy; a note that IKEv1 fragmentation (vendor payload 132)
+is in use."
+}
+
+register nat-keepalive-missing-ikev2 "IKEv2 behind NAT, NAT keepalives disabled on the NATed initiator, tunnel idle for 45 s"
+scn_nat_keepalive_missing_ikev2() {
+	IKE_VERSION=2
+	NAT=yes
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 | esp >12 <12'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 | esp >12 <12'
+	INITIATOR_EXTRA_CHARON_CONF="keep_alive = 0"
+	# the pings after the idle time show in the capture that 45 s passed
+	hook_run() { run_healthy; nap 45; run_healthy_pings; }
+	README_WHAT="The healthy-nat-ikev2 setup (the router masquerades site A's 192.168.10.2 to
+198.51.100.1; NAT-D shows the initiator behind the NAT, IKE and ESP move to UDP
+4500), but the initiator's strongswan.conf sets charon.keep_alive = 0, so it
+sends no NAT-T keepalives (RFC 3948 one-byte 0xff packets, strongSwan's default
+every 20 s). After 3 pings each way the tunnel stays idle for 45 s: nothing at
+all is sent on UDP 4500 (a router with a short UDP timeout would drop the NAT
+mapping and cut the tunnel from the responder's side; this lab's router keeps
+it). Then 3 pings each way again, which also show in the capture that the 45 s
+passed (a capture file has no record of the time after its last packet).
+
+Expected diagnosis: NAT keepalives missing: the peer behind the NAT sent nothing
+on UDP 4500 for about 45 s (more than twice the usual 20 s keepalive interval)."
+}
+
+register nat-keepalives-ikev2 "IKEv2 behind NAT, tunnel idle for 45 s: the NATed initiator sends NAT keepalives every 20 s"
+scn_nat_keepalives_ikev2() {
+	IKE_VERSION=2
+	NAT=yes
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 | esp >6 <6'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 | esp >6 <6'
+	hook_run() { run_healthy; nap 45; }
+	README_WHAT="The healthy-nat-ikev2 setup (the router masquerades site A; NAT-D shows the
+initiator behind the NAT; IKE and ESP on UDP 4500) with strongSwan's default
+keepalives: after 3 pings each way the tunnel stays idle for 45 s and the
+initiator sends a NAT-T keepalive (RFC 3948, one byte 0xff on UDP 4500) every
+20 s to keep the NAT mapping open. The counterpart of nat-keepalive-missing-ikev2.
+
+Expected diagnosis: healthy, NAT detected; a note that the initiator sends NAT
+keepalives (about every 20 s); no missing-keepalive warning."
+}
+
+register stale-spi-restart-ikev2 "IKEv2, responder's charon killed (kill -9) and restarted while site A pings; the initiator then opens a second IKE SA"
+scn_stale_spi_restart_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 <icmp:3/3 >500:34 <500:34 >4500:35 <4500:35 | esp >31 <25'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 <icmp:3/3 >500:34 <500:34 >4500:35 <4500:35 | esp >31 <25'
+	# a new initiate creates a new IKE SA instead of a Child SA in the old one
+	INITIATOR_EXTRA_CHARON_CONF="reuse_ikesa = no"
+	hook_run() {
+		run_healthy
+		bgw ain ping -I "$A_LAN" -c 25 -i 1 -W 1 "$B_LAN" >"$WORK/ping-a-long.out" 2>&1 &
+		local pinger=$!
+		nap 3
+		log "killing the responder's charon (kill -9) and starting it again"
+		kill -KILL "$(cat "$WORK/responder/charon.pid")"
+		wait "$(cat "$WORK/responder/charon.pid")" 2>/dev/null || true
+		# keep the first run's log (keys) in the same file
+		sed -i 's/append = no/append = yes/' "$WORK/responder/strongswan.conf"
+		rm -f "$WORK/responder/charon.vici"
+		start_charon responder
+		nap 5
+		log "initiator: a second IKE SA to the restarted responder"
+		initiate net 30 || die "second IKE SA did not come up, see $WORK/initiator/charon.log"
+		wait "$pinger" || true
+	}
+	README_WHAT="A healthy IKEv2 tunnel (pings both ways), then site A pings site B once a second
+for 25 s. 3 s into it the responder's charon is killed (kill -9: no Delete is
+sent) and started again with the same configuration: it has lost every SA, so
+the ESP the initiator keeps sending on its old Child SA is discarded (the
+initiator has no DPD configured and does not notice). 5 s later the initiator
+initiates again; with strongswan.conf charon.reuse_ikesa = no this creates a
+second IKE SA (IKE_SA_INIT, IKE_AUTH) with the restarted responder instead of a
+CREATE_CHILD_SA in the dead one, while the old IKE SA and its Child SA stay on
+the initiator.
+
+What the capture does not show: a stale SA. The initiator moves all its
+traffic to the new Child SA at once (frames after the second IKE_AUTH use the
+new SPIs only), so ESP on the old SPI stops; esp-stale-spi-ikev2 derives a
+stale-SA capture from this one (craft.py).
+
+Expected diagnosis: ICMP port unreachable from the responder while its charon
+was down (the initiator's ESP hit a closed UDP 4500); a second tunnel between
+the same peers; no stale SPI."
+}
+
+# ---- IPv6 between the peers ------------------------------------------------
+# The topology is IPv4 with IPv6 disabled; these scenarios enable IPv6 on the
+# WAN links in hook_router (addresses without DAD) and point the generated
+# swanctl.conf at the IPv6 addresses before initiating. The inner traffic
+# selectors stay IPv4.
+A_WAN6=2001:db8:a::2
+R_IN6=2001:db8:a::1
+R_OUT6=2001:db8:b::1
+B_WAN6=2001:db8:b::2
+
+lab_ipv6_links() {
+	local ns
+	for ns in $ALL_NS; do
+		sysctl_ns "$ns" net.ipv6.conf.all.router_solicitations=0
+		sysctl_ns "$ns" net.ipv6.conf.default.router_solicitations=0
+		sysctl_ns "$ns" net.ipv6.conf.all.disable_ipv6=0
+		sysctl_ns "$ns" net.ipv6.conf.default.disable_ipv6=0
+	done
+	sysctl_ns "$NS_A" net.ipv6.conf.eth0.disable_ipv6=0
+	sysctl_ns "$NS_B" net.ipv6.conf.eth0.disable_ipv6=0
+	sysctl_ns "$NS_R" net.ipv6.conf.r-a.disable_ipv6=0
+	sysctl_ns "$NS_R" net.ipv6.conf.r-b.disable_ipv6=0
+	sysctl_ns "$NS_R" net.ipv6.conf.all.forwarding=1
+	ip -n "$NS_A" addr add "$A_WAN6/64" dev eth0 nodad
+	ip -n "$NS_R" addr add "$R_IN6/64" dev r-a nodad
+	ip -n "$NS_R" addr add "$R_OUT6/64" dev r-b nodad
+	ip -n "$NS_B" addr add "$B_WAN6/64" dev eth0 nodad
+	ip -n "$NS_A" -6 route add default via "$R_IN6"
+	ip -n "$NS_B" -6 route add default via "$R_OUT6"
+	ain ping -6 -q -c 1 -W 2 "$B_WAN6" >/dev/null || die "topology: $A_WAN6 cannot reach $B_WAN6"
+}
+
+# point both peers' connection at the IPv6 addresses and reload it
+lab_swanctl_ipv6() {
+	sed -i -e "s/local_addrs = .*/local_addrs = $A_WAN6/" -e "s/remote_addrs = .*/remote_addrs = $B_WAN6/" \
+		"$WORK/initiator/swanctl.conf"
+	sed -i -e "s/local_addrs = .*/local_addrs = $B_WAN6/" "$WORK/responder/swanctl.conf"
+	local role
+	for role in initiator responder; do
+		"$SWANCTL" --load-all --noprompt --file "$WORK/$role/swanctl.conf" \
+			--uri "unix://$WORK/$role/charon.vici" >>"$WORK/$role/swanctl-load.out" 2>&1 ||
+			die "swanctl --load-all ($role, IPv6) failed: $(cat "$WORK/$role/swanctl-load.out")"
+	done
+}
+
+register fragments-dropped-ipv6-ikev2 "IKEv2 over IPv6, IKE_AUTH too large for the MTU, non-first IPv6 fragments dropped on the router: never answered"
+scn_fragments_dropped_ipv6_ikev2() {
+	IKE_VERSION=2
+	large_ike_auth
+	EXTRA_CONN_CONF="		fragmentation = no"
+	hook_router() {
+		lab_ipv6_links
+		# first fragments pass, every other packet with a Fragment header is dropped
+		rin ip6tables -A FORWARD -m frag --fragfirst -j ACCEPT
+		rin ip6tables -A FORWARD -m frag -j DROP
+	}
+	hook_run() { lab_swanctl_ipv6; run_initiate; }
+	README_WHAT="The fragments-dropped-ikev2 scenario over IPv6: the peers talk IKE between
+2001:db8:a::2 (initiator, site A) and 2001:db8:b::2 (responder, site B) through
+the router (2001:db8:a::1 / 2001:db8:b::1; IPv6 enabled on the WAN links for this
+scenario, addresses added without duplicate address detection; the traffic
+selectors stay IPv4). IKE_SA_INIT succeeds (small messages). The IKE_AUTH request
+carries 161 traffic selectors for site A (about 3 kB), more than the 1500-byte
+MTU; IKE fragmentation (RFC 7383) is disabled (fragmentation = no), so the
+initiator's kernel sends the UDP datagram as IPv6 fragments (Fragment extension
+header). The router accepts first fragments and drops every other packet with a
+Fragment header (ip6tables -A FORWARD -m frag --fragfirst -j ACCEPT; ip6tables -A
+FORWARD -m frag -j DROP; the IPv6 rules are not listed by the lab's firewall
+summary). The initiator side shows each IKE_AUTH transmission as 3 fragments,
+the responder side only the first of each, which never reassembles. The request
+is retransmitted (1.0, 1.8, 3.2 s) and never answered.
+
+The packet listing below is made from IPv4 fields, so it shows no addresses for
+these IPv6 packets (ports and IKE messages are right); the capture signature
+check (lab.sh verify) is not set for this scenario for the same reason.
+Neighbor discovery (ICMPv6) also appears in the captures.
+
+Expected diagnosis: the IKE_AUTH request is fragmented at the IP layer (IPv6
+Fragment headers) and its fragments never all arrive, on every retransmission:
+an MTU / fragment filtering problem: enable IKE fragmentation or lower the MTU."
+}
+
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------

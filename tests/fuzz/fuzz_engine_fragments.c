@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * libFuzzer target for the engine's tunnel lifecycle (engine_lifecycle.c):
- * IKE messages interleaved with IPv4 fragments and decrypted-content hints,
+ * IKE messages interleaved with IP fragments (their bytes also read as an
+ * IPv6 packet for its Fragment header) and decrypted-content hints,
  * fed to one engine in order; then the engine is finalized twice, every
  * tunnel is evaluated and summarised (ipsecdiag_engine_lifecycle), every frame
  * record is looked up, and the engine is freed.
@@ -99,6 +100,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       guint16 ip_id = (guint16)(body[0] << 8 | body[1]);
       guint32 offset = (guint32)((body[3] << 8 | body[4]) & 0x1fff) * 8u;
       guint8 *copy = copy_exact(body + 5, len - 5);
+      /* The same bytes read as an IPv6 packet: whatever is found lies within them. */
+      ipsecdiag_ipv6_fragment_t v6;
+      if (ipsecdiag_ipv6_fragment(copy, len - 5, &v6))
+        FUZZ_CHECK(v6.payload <= len - 5 && v6.payload_len <= len - 5 - v6.payload && v6.offset % 8 == 0);
       const ipsecdiag_frame_t *record = ipsecdiag_engine_feed_ip_fragment(engine, &pkt, ip_id, body[2], offset,
                                                                           (flags & 1) != 0, copy, len - 5);
       FUZZ_CHECK(record == NULL || record->frame == pkt.frame);

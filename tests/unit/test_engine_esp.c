@@ -65,6 +65,8 @@ typedef struct {
   guint8 spi_i[IKE_SPI_LEN], spi_r[IKE_SPI_LEN];
   ipsecdiag_endpoint_t i, r, i4500, r4500;   /* as captured */
   ipsecdiag_endpoint_t i_natd_src;           /* what the initiator hashes as its own address */
+  ipsecdiag_endpoint_t i_seen_by_r;          /* the initiator's address as the responder sees (and hashes) it */
+  ipsecdiag_endpoint_t r_natd_src;           /* what the responder hashes as its own address */
   guint8 ttl_i, ttl_r;
 } peers_t;
 
@@ -80,6 +82,8 @@ static peers_t peers_new(guint8 tag)
   p.i4500 = ep("192.0.2.10", 4500);
   p.r4500 = ep("198.51.100.20", 4500);
   p.i_natd_src = p.i;
+  p.i_seen_by_r = p.i;
+  p.r_natd_src = p.r;
   p.ttl_i = 64;
   p.ttl_r = 57;
   return p;
@@ -166,8 +170,8 @@ static GByteArray *ike_sa_init(const peers_t *p, gboolean response)
   for (int n = 0; n < 32; n++)
     put8(m.b, response ? 0x44 : 0x33);
   payload_end(&m, at);
-  add_natd(&m, IKEV2_N_NAT_DETECTION_SOURCE_IP, response ? &p->r : &p->i_natd_src);
-  add_natd(&m, IKEV2_N_NAT_DETECTION_DESTINATION_IP, response ? &p->i : &p->r);
+  add_natd(&m, IKEV2_N_NAT_DETECTION_SOURCE_IP, response ? &p->r_natd_src : &p->i_natd_src);
+  add_natd(&m, IKEV2_N_NAT_DETECTION_DESTINATION_IP, response ? &p->i_seen_by_r : &p->r);
   return msg_end(&m);
 }
 
@@ -816,6 +820,43 @@ static void test_keepalive_missing(void)
   esp(&s, 1.0, &p.i4500, &p.r4500, 0xc0000061, 1);
   for (guint32 n = 1; n <= 9; n++)
     esp(&s, 1.0 + n * 10, &p.r4500, &p.i4500, 0xc0000062, n);
+  ipsecdiag_engine_finalize(s.engine);
+  g_assert_cmpuint(count_rule(&s, "nat_keepalive_missing"), ==, 0);
+  sc_finish(&s);
+
+  /* Forced encapsulation and a real NAT (the lab's NAT scenarios, captured at
+   * the initiator): the responder's destination hash proves the NAT. */
+  s = sc_new();
+  p = peers_new(0x5e);
+  peers_forced_encap(&p);
+  p.i_seen_by_r = ep("203.0.113.1", 500);
+  tunnel_up(&s, 0.0, &p);
+  esp(&s, 1.0, &p.i4500, &p.r4500, 0xc0000061, 1);
+  guint32 last_before_idle = s.frame;
+  esp(&s, 1.1, &p.r4500, &p.i4500, 0xc0000062, 1);
+  /* 45 s idle, then traffic again */
+  esp(&s, 46.0, &p.i4500, &p.r4500, 0xc0000061, 2);
+  esp(&s, 46.1, &p.r4500, &p.i4500, 0xc0000062, 2);
+  ipsecdiag_engine_finalize(s.engine);
+  f = the_finding(&s, "nat_keepalive_missing");
+  g_assert_cmpuint(f->frame, ==, last_before_idle);
+  assert_param(f, "natted", "192.0.2.10 (initiator)");
+  assert_param(f, "silence", "45");
+  g_assert_cmpuint(count_rule(&s, "nat_keepalive_missing"), ==, 1);
+  sc_finish(&s);
+
+  /* The responder's own source hash is wrong (forced encapsulation, or a
+   * NAT with a static forwarding), captured at the initiator: not proof
+   * enough for the responder, which is silent as long as the initiator. */
+  s = sc_new();
+  p = peers_new(0x5f);
+  p.r_natd_src = ep("198.51.100.99", 500);
+  tunnel_up(&s, 0.0, &p);
+  g_assert_cmpint(ipsecdiag_engine_tunnel(s.engine, 1)->nat_responder, ==, 1);
+  esp(&s, 1.0, &p.i4500, &p.r4500, 0xc0000061, 1);
+  esp(&s, 1.1, &p.r4500, &p.i4500, 0xc0000062, 1);
+  esp(&s, 60.0, &p.i4500, &p.r4500, 0xc0000061, 2);
+  esp(&s, 60.1, &p.r4500, &p.i4500, 0xc0000062, 2);
   ipsecdiag_engine_finalize(s.engine);
   g_assert_cmpuint(count_rule(&s, "nat_keepalive_missing"), ==, 0);
   sc_finish(&s);

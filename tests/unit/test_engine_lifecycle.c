@@ -776,6 +776,319 @@ static void test_ike_fragmentation_note(void)
   sc_finish(&s);
 }
 
+/* UDP 4500 datagram payload carrying ESP: UDP header, SPI, sequence, body. */
+static GByteArray *udp_esp(guint32 spi, guint32 sequence, gsize body)
+{
+  GByteArray *b = g_byte_array_new();
+  put16(b, 4500);
+  put16(b, 4500);
+  put16(b, (guint)(8 + 8 + body));
+  put16(b, 0);
+  put32(b, spi);
+  put32(b, sequence);
+  putfill(b, 0x5a, body);
+  return b;
+}
+
+/* One fragment of an ESP datagram, from the initiator or the responder. */
+static const ipsecdiag_frame_t *esp_fragment(sc_t *s, double time, gboolean from_i, guint32 ip_id,
+                                             const GByteArray *datagram, guint from, guint to)
+{
+  ipsecdiag_packet_t pkt = packet(s, time, from_i, TRUE, ++s->frame);
+  pkt.src.port = pkt.dst.port = 0;
+  return ipsecdiag_engine_feed_ip_fragment(s->engine, &pkt, ip_id, 17, from, to < datagram->len,
+                                           datagram->data + from, to - from);
+}
+
+/* Large ESP split in two IP fragments, all arriving: a note with the count, no warning. */
+static void test_esp_fragmented_complete(void)
+{
+  sc_t s = sc_new();
+  const guint64 i1 = 0x5151515151515151ull, r1 = 0x5252525252525252ull;
+  const guint32 spi_ir = 0xc0ffee01, spi_ri = 0xc0ffee02;
+  v2_establish(&s, 0.0, i1, r1);
+  ipsecdiag_packet_t pkt = packet(&s, 1.0, FROM_I, TRUE, ++s.frame);
+  ipsecdiag_engine_feed_esp(s.engine, &pkt, spi_ir, 1, 120);
+  guint32 first_complete = 0;
+  for (guint32 n = 0; n < 3; n++) {
+    GByteArray *datagram = udp_esp(spi_ir, 2 + n, 1320);
+    g_assert_null(esp_fragment(&s, 2.0 + n, FROM_I, 0x7000 + n, datagram, 0, 1256));
+    /* the last fragment completes it; the glue then feeds the reassembled ESP */
+    g_assert_null(esp_fragment(&s, 2.0 + n, FROM_I, 0x7000 + n, datagram, 1256, datagram->len));
+    pkt = packet(&s, 2.0 + n, FROM_I, TRUE, s.frame);
+    ipsecdiag_engine_feed_esp(s.engine, &pkt, spi_ir, 2 + n, 1320);
+    if (!first_complete)
+      first_complete = s.frame;
+    g_byte_array_unref(datagram);
+  }
+  /* the responder's first ESP is a large one: its SPI is unknown until the reassembled packet is fed */
+  GByteArray *reply = udp_esp(spi_ri, 1, 1320);
+  esp_fragment(&s, 6.0, FROM_R, 0x8000, reply, 0, 1256);
+  esp_fragment(&s, 6.0, FROM_R, 0x8000, reply, 1256, reply->len);
+  pkt = packet(&s, 6.0, FROM_R, TRUE, s.frame);
+  ipsecdiag_engine_feed_esp(s.engine, &pkt, spi_ri, 1, 1320);
+  g_byte_array_unref(reply);
+  ipsecdiag_engine_finalize(s.engine);
+  g_assert_cmpuint(findings_total(&s, "esp_fragmented"), ==, 1);
+  g_assert_cmpuint(findings_total(&s, "esp_fragments_missing"), ==, 0);
+  /* on the frame that completed the first fragmented ESP packet, which gets a record for it */
+  const ipsecdiag_finding_t *f = finding_on(&s, first_complete, "esp_fragmented");
+  g_assert_nonnull(f);
+  g_assert_cmpuint(ipsecdiag_engine_frame(s.engine, first_complete)->kind, ==, IPSECDIAG_FRAME_ESP);
+  assert_param(f, "complete", "4");
+  assert_param(f, "incomplete", "0");
+  assert_param(f, "tunnel", "1");
+  sc_finish(&s);
+}
+
+/* Only the first fragment of the responder's large ESP arrives: a warning naming the direction. */
+static void test_esp_fragments_missing(void)
+{
+  sc_t s = sc_new();
+  const guint64 i1 = 0x6161616161616161ull, r1 = 0x6262626262626262ull;
+  const guint32 spi_ir = 0xd00d0001, spi_ri = 0xd00d0002;
+  v2_establish(&s, 0.0, i1, r1);
+  ipsecdiag_packet_t pkt = packet(&s, 1.0, FROM_I, TRUE, ++s.frame);
+  ipsecdiag_engine_feed_esp(s.engine, &pkt, spi_ir, 1, 120);
+  /* one complete large packet from the initiator */
+  GByteArray *out = udp_esp(spi_ir, 2, 1320);
+  esp_fragment(&s, 1.5, FROM_I, 0x100, out, 0, 1256);
+  esp_fragment(&s, 1.5, FROM_I, 0x100, out, 1256, out->len);
+  g_byte_array_unref(out);
+  /* the responder's SPI is learnt only from a small packet after its first large one */
+  guint32 first_head = 0;
+  for (guint32 n = 0; n < 4; n++) {
+    GByteArray *in = udp_esp(spi_ri, 1 + n, 1320);
+    g_assert_null(esp_fragment(&s, 2.0 + n, FROM_R, 0x9000 + n, in, 0, 1256));
+    if (!first_head)
+      first_head = s.frame;
+    g_byte_array_unref(in);
+    if (n == 0) {
+      pkt = packet(&s, 2.5, FROM_R, TRUE, ++s.frame);
+      ipsecdiag_engine_feed_esp(s.engine, &pkt, spi_ri, 10, 120);
+    }
+  }
+  ipsecdiag_engine_finalize(s.engine);
+  g_assert_cmpuint(findings_total(&s, "esp_fragmented"), ==, 0);
+  const ipsecdiag_finding_t *f = finding_on(&s, first_head, "esp_fragments_missing");
+  g_assert_nonnull(f);
+  assert_param(f, "complete", "1");
+  assert_param(f, "incomplete", "4");
+  assert_param(f, "direction", "ESP from 198.51.100.20 to 192.0.2.10");
+  g_assert_cmpuint(findings_total(&s, "esp_fragments_missing"), ==, 1);
+  /* ESP fragments are not IKE: no IKE fragment finding */
+  g_assert_cmpuint(findings_total(&s, "ike_fragments_missing"), ==, 0);
+  sc_finish(&s);
+}
+
+/* An IPv6 header (40 bytes) with the given next header and payload length. */
+static GByteArray *ipv6_header(guint8 next, guint payload_len)
+{
+  GByteArray *b = g_byte_array_new();
+  put32(b, 0x60000000);
+  put16(b, payload_len);
+  put8(b, next);
+  put8(b, 64);
+  putfill(b, 0x20, 16);
+  putfill(b, 0x30, 16);
+  return b;
+}
+
+static void put_fragment_header(GByteArray *b, guint8 next, guint32 offset, gboolean more, guint32 id)
+{
+  put8(b, next);
+  put8(b, 0);
+  put16(b, (guint)(offset / 8) << 3 | (more ? 1 : 0));
+  put32(b, id);
+}
+
+static void test_ipv6_fragment_header(void)
+{
+  ipsecdiag_ipv6_fragment_t frag;
+  /* hop-by-hop (8 bytes), destination options (16 bytes), then the Fragment header */
+  GByteArray *b = ipv6_header(0, 8 + 16 + 8 + 100);
+  put8(b, 60); put8(b, 0); putfill(b, 1, 6);
+  put8(b, 44); put8(b, 1); putfill(b, 1, 14);
+  put_fragment_header(b, 17, 1448, TRUE, 0xdeadbeef);
+  putfill(b, 0x77, 100);
+  g_assert_true(ipsecdiag_ipv6_fragment(b->data, b->len, &frag));
+  g_assert_cmpuint(frag.identification, ==, 0xdeadbeef);
+  g_assert_cmpuint(frag.offset, ==, 1448);
+  g_assert_true(frag.more_fragments);
+  g_assert_cmpuint(frag.protocol, ==, 17);
+  g_assert_cmpuint(frag.payload, ==, 40 + 8 + 16 + 8);
+  g_assert_cmpuint(frag.payload_len, ==, 100);
+  /* the payload length bounds the data (trailing bytes, e.g. Ethernet padding, are not payload) */
+  putfill(b, 0, 6);
+  g_assert_true(ipsecdiag_ipv6_fragment(b->data, b->len, &frag));
+  g_assert_cmpuint(frag.payload_len, ==, 100);
+  /* truncated inside the Fragment header, inside an extension header, before the fixed header ends */
+  g_assert_false(ipsecdiag_ipv6_fragment(b->data, 40 + 8 + 16 + 4, &frag));
+  g_assert_false(ipsecdiag_ipv6_fragment(b->data, 40 + 8 + 10, &frag));
+  g_assert_false(ipsecdiag_ipv6_fragment(b->data, 39, &frag));
+  g_assert_false(ipsecdiag_ipv6_fragment(NULL, 0, &frag));
+  /* IPv4 is not IPv6 */
+  b->data[0] = 0x45;
+  g_assert_false(ipsecdiag_ipv6_fragment(b->data, b->len, &frag));
+  g_byte_array_unref(b);
+
+  /* last fragment (M clear), the Fragment header first */
+  b = ipv6_header(44, 8 + 40);
+  put_fragment_header(b, 50, 2896, FALSE, 7);
+  putfill(b, 0x11, 40);
+  g_assert_true(ipsecdiag_ipv6_fragment(b->data, b->len, &frag));
+  g_assert_false(frag.more_fragments);
+  g_assert_cmpuint(frag.offset, ==, 2896);
+  g_assert_cmpuint(frag.protocol, ==, 50);
+  g_byte_array_unref(b);
+
+  /* not fragmented: UDP right after the header */
+  b = ipv6_header(17, 8);
+  putfill(b, 0, 8);
+  g_assert_false(ipsecdiag_ipv6_fragment(b->data, b->len, &frag));
+  g_byte_array_unref(b);
+
+  /* an extension header claiming more than is there */
+  b = ipv6_header(60, 16);
+  put8(b, 44); put8(b, 200); putfill(b, 0, 14);
+  g_assert_false(ipsecdiag_ipv6_fragment(b->data, b->len, &frag));
+  g_byte_array_unref(b);
+
+  /* nine destination options headers before the Fragment header: more than are walked */
+  b = ipv6_header(60, 9 * 8 + 8 + 8);
+  for (int i = 0; i < 9; i++) {
+    put8(b, i == 8 ? 44 : 60); put8(b, 0); putfill(b, 1, 6);
+  }
+  put_fragment_header(b, 17, 0, TRUE, 1);
+  putfill(b, 0, 8);
+  g_assert_false(ipsecdiag_ipv6_fragment(b->data, b->len, &frag));
+  g_byte_array_unref(b);
+}
+
+/* IPv6 fragments of an IKE_AUTH request that never reassembles: the 32-bit
+ * identification keeps datagrams apart that share the low 16 bits. */
+static void test_ipv6_fragments_never_reassembled(void)
+{
+  sc_t s = sc_new();
+  s.i.addr.family = s.r.addr.family = s.i500.addr.family = s.r500.addr.family = 6;
+  g_assert_cmpint(inet_pton(AF_INET6, "2001:db8:a::2", s.i.addr.bytes), ==, 1);
+  g_assert_cmpint(inet_pton(AF_INET6, "2001:db8:b::2", s.r.addr.bytes), ==, 1);
+  s.i500.addr = s.i.addr;
+  s.r500.addr = s.r.addr;
+  const guint64 i1 = 0x7171717171717171ull, r1 = 0x7272727272727272ull;
+  send_free(&s, 0.0, FROM_I, v2_init(i1, r1, FALSE));
+  send_free(&s, 0.1, FROM_R, v2_init(i1, r1, TRUE));
+  GByteArray *auth = v2_sk(i1, r1, IKEV2_EXCH_IKE_AUTH, TRUE, FALSE, 1, 2800, 0x31);
+  GByteArray *datagram = udp_natt(auth);
+  /* each transmission as the IPv6 packet the glue sees: Fragment header, then data */
+  const double times[] = {0.2, 1.2, 3.0};
+  guint32 head = 0;
+  for (guint n = 0; n < G_N_ELEMENTS(times); n++) {
+    GByteArray *ip6 = ipv6_header(44, 8 + 1448);
+    put_fragment_header(ip6, 17, 0, TRUE, 0x10000u * (n + 1) + 0x42);
+    g_byte_array_append(ip6, datagram->data, 1448);
+    ipsecdiag_ipv6_fragment_t frag;
+    g_assert_true(ipsecdiag_ipv6_fragment(ip6->data, ip6->len, &frag));
+    ipsecdiag_packet_t pkt = packet(&s, times[n], FROM_I, TRUE, ++s.frame);
+    pkt.src.port = pkt.dst.port = 0;
+    const ipsecdiag_frame_t *frame = ipsecdiag_engine_feed_ip_fragment(
+        s.engine, &pkt, frag.identification, frag.protocol, frag.offset, frag.more_fragments,
+        ip6->data + frag.payload, frag.payload_len);
+    g_assert_nonnull(frame);
+    g_assert_cmpstr(frame->message, ==, "IKE_AUTH request");
+    if (!head)
+      head = frame->frame;
+    g_byte_array_unref(ip6);
+  }
+  ipsecdiag_engine_finalize(s.engine);
+  const ipsecdiag_finding_t *f = finding_on(&s, head, "ike_fragments_missing");
+  g_assert_nonnull(f);
+  assert_param(f, "count", "3");
+  assert_param(f, "sender", "2001:db8:a::2");
+  g_byte_array_unref(datagram);
+  g_byte_array_unref(auth);
+  sc_finish(&s);
+}
+
+/* IKEv1 fragment payload (132): fragment id, number, flags (1 = last), data. */
+static GByteArray *v1_fragment(guint64 spi_i, guint64 spi_r, guint8 exchange, guint number, gboolean last)
+{
+  GByteArray *b = header(1, spi_i, spi_r, exchange, 0, 0, IKEV1_PL_FRAG);
+  put8(b, 0);
+  put8(b, 0);
+  put16(b, 4 + 4 + 120);
+  put16(b, 1);
+  put8(b, number);
+  put8(b, last ? 0x01 : 0);             /* flag: last fragment */
+  putfill(b, (guint8)(0x90 + number), 120);
+  return finish(b);
+}
+
+/* Fragmentation vendor ID (Cisco / strongSwan). */
+static void v1_fragmentation_vid(GByteArray *b)
+{
+  static const guint8 vid[16] = {0x40, 0x48, 0xb7, 0xd5, 0x6e, 0xbc, 0xe8, 0x85,
+                                 0x25, 0xe7, 0xde, 0x7f, 0x00, 0xd6, 0xc2, 0xd3};
+  /* appended as the last payload: the previous last payload points to it */
+  gsize at = IKE_HEADER_LEN, last = 16;          /* offset of the next-payload byte to patch */
+  while (at + 4 <= b->len) {
+    last = at;
+    at += (gsize)b->data[at + 2] << 8 | b->data[at + 3];
+  }
+  b->data[last] = IKEV1_PL_VID;
+  put8(b, 0);
+  put8(b, 0);
+  put16(b, 4 + sizeof vid);
+  g_byte_array_append(b, vid, sizeof vid);
+  finish(b);
+}
+
+static void test_ikev1_fragmentation_note(void)
+{
+  sc_t s = sc_new();
+  const guint64 i1 = 0x8181818181818181ull, r1 = 0x8282828282828282ull;
+  GByteArray *mi1 = v1_main(i1, r1, 1);
+  v1_fragmentation_vid(mi1);
+  send_free(&s, 0.0, FROM_I, mi1);
+  GByteArray *mr1 = v1_main(i1, r1, 2);
+  v1_fragmentation_vid(mr1);
+  send_free(&s, 0.1, FROM_R, mr1);
+  const ipsecdiag_tunnel_t *tunnel = ipsecdiag_engine_tunnel(s.engine, 1);
+  g_assert_nonnull(strstr(tunnel->vendor_ids[0], "Cisco Fragmentation"));
+  /* MI2 in three IKE fragments: the note comes with the last (the count is known then) */
+  const ipsecdiag_frame_t *f1 = send_free(&s, 0.2, FROM_I, v1_fragment(i1, r1, IKEV1_EXCH_MAIN, 1, FALSE));
+  g_assert_null(finding_on(&s, f1->frame, "ikev1_fragmentation_used"));
+  send_free(&s, 0.2, FROM_I, v1_fragment(i1, r1, IKEV1_EXCH_MAIN, 2, FALSE));
+  const ipsecdiag_frame_t *f3 = send_free(&s, 0.2, FROM_I, v1_fragment(i1, r1, IKEV1_EXCH_MAIN, 3, TRUE));
+  const ipsecdiag_finding_t *f = finding_on(&s, f3->frame, "ikev1_fragmentation_used");
+  g_assert_nonnull(f);
+  assert_param(f, "fragments", "3");
+  assert_param(f, "announced", "both peers");
+  /* once per IKE SA; the IKEv2 note never */
+  send_free(&s, 0.3, FROM_R, v1_fragment(i1, r1, IKEV1_EXCH_MAIN, 1, FALSE));
+  send_free(&s, 0.3, FROM_R, v1_fragment(i1, r1, IKEV1_EXCH_MAIN, 2, TRUE));
+  g_assert_cmpuint(findings_total(&s, "ikev1_fragmentation_used"), ==, 1);
+  g_assert_cmpuint(findings_total(&s, "ike_fragmentation_used"), ==, 0);
+  sc_finish(&s);
+}
+
+/* A peer that fragments without having announced it. */
+static void test_ikev1_fragmentation_unannounced(void)
+{
+  sc_t s = sc_new();
+  const guint64 i1 = 0x9191919191919191ull, r1 = 0x9292929292929292ull;
+  send_free(&s, 0.0, FROM_I, v1_main(i1, r1, 1));
+  GByteArray *mr1 = v1_main(i1, r1, 2);
+  v1_fragmentation_vid(mr1);
+  send_free(&s, 0.1, FROM_R, mr1);
+  const ipsecdiag_frame_t *last = send_free(&s, 0.2, FROM_I, v1_fragment(i1, r1, IKEV1_EXCH_MAIN, 1, TRUE));
+  const ipsecdiag_finding_t *f = finding_on(&s, last->frame, "ikev1_fragmentation_used");
+  g_assert_nonnull(f);
+  assert_param(f, "fragments", "1");
+  assert_param(f, "announced", "the responder only");
+  sc_finish(&s);
+}
+
 /* Odd fragments are ignored or bounded, never trusted. */
 static void test_fragment_bounds(void)
 {
@@ -827,6 +1140,12 @@ int main(int argc, char **argv)
   g_test_add_func("/lifecycle/fragments/reassembled-unanswered", test_fragmented_unanswered);
   g_test_add_func("/lifecycle/fragments/ike-fragmentation", test_ike_fragmentation_note);
   g_test_add_func("/lifecycle/fragments/bounds", test_fragment_bounds);
+  g_test_add_func("/lifecycle/fragments/esp-complete", test_esp_fragmented_complete);
+  g_test_add_func("/lifecycle/fragments/esp-missing", test_esp_fragments_missing);
+  g_test_add_func("/lifecycle/fragments/ipv6-header", test_ipv6_fragment_header);
+  g_test_add_func("/lifecycle/fragments/ipv6-never-reassembled", test_ipv6_fragments_never_reassembled);
+  g_test_add_func("/lifecycle/fragments/ikev1-fragmentation", test_ikev1_fragmentation_note);
+  g_test_add_func("/lifecycle/fragments/ikev1-fragmentation-unannounced", test_ikev1_fragmentation_unannounced);
   int rc = g_test_run();
   g_ptr_array_free(errors, TRUE);
   ipsecdiag_rules_free(catalog);
