@@ -53,6 +53,7 @@ struct ipsecdiag_engine {
   gboolean decrypt_cap_noted;
   const char *decrypted_child_offer; /* while a decrypted phase 2 answer is checked: the request's
                                         Child SA proposal and PFS, else NULL */
+  struct engine_weak_psk *weak_psk;  /* engine_weak_psk.c, NULL until Aggressive Mode or a setting */
 };
 
 /* engine.c */
@@ -155,6 +156,13 @@ void engine_decrypt_message(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunn
                             ipsecdiag_frame_t *frame, const ipsecdiag_packet_t *pkt, ipsecdiag_role_t role,
                             const guint8 *data, gsize len, const ike_message_t *msg);
 void engine_decrypt_free(ipsecdiag_engine_t *engine);
+
+/* engine_weak_psk.c: common weak PSKs tried against Aggressive Mode HASH_R /
+ * HASH_I (no keys needed). Called for every new (not retransmitted) message. */
+void engine_check_weak_psk(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, ipsecdiag_frame_t *frame,
+                           const ipsecdiag_packet_t *pkt, ipsecdiag_role_t role,
+                           const guint8 *data, gsize len, const ike_message_t *msg);
+void engine_weak_psk_free(ipsecdiag_engine_t *engine);
 
 /* engine_labels.c */
 guint8 engine_initial_ttl(guint8 ttl);      /* 32, 64, 128 or 255 */
