@@ -792,6 +792,13 @@ static guint8 *v2_reassemble(ike_decrypt_sa_t *sa, const ike_message_t *msg, gbo
   gboolean keep = FALSE;
 
   result->status = IKE_DEC_FRAGMENT;
+  if (set->active && msg->message_id < set->message_id) {
+    g_snprintf(result->detail, sizeof result->detail,
+               "fragment %u/%u of an older message than the one being reassembled (ignored)", number, total);
+    ike_crypto_wipe(part, part_len);
+    g_free(part);
+    return NULL;
+  }
   /* A newer message of this direction ends an unfinished older one. */
   if (!set->active || set->message_id != msg->message_id) {
     frag_set_clear(set);
