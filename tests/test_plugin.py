@@ -135,6 +135,20 @@ def test_keys_file(tshark):
     check("%s:%d:" % (path, lines) in err, "keys file: the broken line is reported with file:line", err[-500:])
 
 
+def test_weak_psk_check(tshark):
+    """The weak_psk_check preference: on by default, finds cisco123 in Aggressive Mode, off silences it."""
+    out, _ = tshark_output(tshark, ["-G", "defaultprefs"], None)
+    check("ipsecdiag.weak_psk_check: TRUE" in out, "preference ipsecdiag.weak_psk_check exists, on by default",
+          out[-300:])
+    capture = os.path.join(run_captures.CAPTURES, "aggressive-weak-psk-ikev1", "initiator.pcap")
+    out, err = tshark_output(tshark, ["-Y", "ipsecdiag.rule.weak_psk_found", "-T", "fields", "-e", "frame.number"],
+                             capture)
+    check(out.split() == ["2"], "weak PSK cisco123 found in AR1 without a keys file", out + err)
+    out, err = tshark_output(tshark, ["-o", "ipsecdiag.weak_psk_check:FALSE", "-Y", "ipsecdiag.rule.weak_psk_found",
+                                      "-T", "fields", "-e", "frame.number"], capture)
+    check(out.strip() == "", "weak_psk_check off: no weak_psk_found", out + err)
+
+
 def test_user_install(args):
     """-DIPSECDIAG_USER_INSTALL=ON installs into ~/.local, where an unprivileged tshark finds it."""
     if not args.source:
@@ -181,6 +195,7 @@ def main():
         test_user_rules(tshark)
         test_broken_catalog(tshark)
         test_keys_file(tshark)
+        test_weak_psk_check(tshark)
         test_user_install(args)
     finally:
         tshark.cleanup()

@@ -227,6 +227,10 @@ void ipsecdiag_engine_free(ipsecdiag_engine_t *engine);
  * as long as the engine or until replaced; NULL none). Set before feeding. */
 void ipsecdiag_engine_set_keys(ipsecdiag_engine_t *engine, const ipsecdiag_keys_t *keys);
 
+/* Try a short built-in list of common weak PSKs against IKEv1 Aggressive
+ * Mode HASH_R / HASH_I (rule weak_psk_found); on by default. */
+void ipsecdiag_engine_set_weak_psk_check(ipsecdiag_engine_t *engine, gboolean enabled);
+
 /* Feed one IKE message (data starts at the IKE header, after any non-ESP
  * marker). A 1-byte 0xff payload on UDP 4500 is a NAT keepalive. Returns the
  * frame record (owned by the engine), never NULL. */

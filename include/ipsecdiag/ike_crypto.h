@@ -199,7 +199,7 @@ gboolean ike2_set_keys(ike2_keys_t *keys, const ike2_suite_t *suite,
 
 typedef enum {
   IKE2_DECRYPT_OK = 0,
-  IKE2_DECRYPT_NOT_ENCRYPTED,     /* no SK payload, or an SKF fragment */
+  IKE2_DECRYPT_NOT_ENCRYPTED,     /* no SK or SKF payload */
   IKE2_DECRYPT_TRUNCATED,         /* lengths do not add up */
   IKE2_DECRYPT_UNSUPPORTED,       /* algorithm not supported */
   IKE2_DECRYPT_INTEGRITY_FAILED,  /* ICV or AEAD tag does not match: wrong key or damaged */
@@ -210,11 +210,14 @@ typedef enum {
 const char *ike2_decrypt_status_name(ike2_decrypt_status_t status);
 
 /* Decrypts the SK payload of one whole IKEv2 message (from the IKE header,
- * message length as in the header; data must hold it). from_initiator picks
- * SK_ei/SK_ai or SK_er/SK_ar. On success *plain is the inner payload chain
- * (padding removed, newly allocated, free with g_free) and *first_payload the
- * SK payload's next-payload field. With IKE2_INTEG_UNCHECKED the ICV
- * is skipped. */
+ * message length as in the header; data must hold it), or the Encrypted
+ * Fragment (SKF, RFC 7383) of one fragment message: then *plain is that
+ * fragment's part of the inner payload chain and *first_payload the SKF
+ * next-payload field (the inner first payload in fragment 1, 0 in others).
+ * from_initiator picks SK_ei/SK_ai or SK_er/SK_ar. On success *plain is the
+ * inner payload chain (padding removed, newly allocated, free with g_free)
+ * and *first_payload the SK payload's next-payload field. With
+ * IKE2_INTEG_UNCHECKED the ICV is skipped. */
 ike2_decrypt_status_t ike2_decrypt(const ike2_keys_t *keys, gboolean from_initiator,
                                    const guint8 *data, gsize len,
                                    guint8 **plain, gsize *plain_len, guint8 *first_payload);

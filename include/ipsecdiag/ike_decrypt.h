@@ -23,6 +23,10 @@ G_BEGIN_DECLS
 
 #define IKE_DECRYPT_MAX_PSKS 16          /* PSK candidates tried per IKE SA */
 #define IKE_DECRYPT_MAX_SAVED_MESSAGE 16384 /* IKE_SA_INIT bytes kept for AUTH */
+/* IKEv2 fragments (RFC 7383): one message being reassembled per direction and
+ * request/response, each of at most this many fragments and decrypted bytes. */
+#define IKE_DECRYPT_MAX_FRAGMENTS 64
+#define IKE_DECRYPT_MAX_REASSEMBLED 65536
 
 typedef enum {
   IKE_DEC_NOT_ENCRYPTED = 0,     /* nothing to do (cleartext message recorded) */
@@ -31,7 +35,10 @@ typedef enum {
                                     makes keys usable was not captured */
   IKE_DEC_WRONG_KEY,             /* keys were tried and none decrypts it */
   IKE_DEC_INTEGRITY_FAILED,      /* IKEv2: the ICV / AEAD tag does not match */
-  IKE_DEC_UNSUPPORTED,           /* algorithm not supported (AES-XCBC PRF, fragments ...) */
+  IKE_DEC_UNSUPPORTED,           /* algorithm not supported (AES-XCBC PRF ...), or a
+                                    fragment that cannot be reassembled */
+  IKE_DEC_FRAGMENT,              /* IKEv2 fragment decrypted and kept: the message is
+                                    given (IKE_DEC_OK) with its last missing fragment */
 } ike_decrypt_status_t;
 
 const char *ike_decrypt_status_name(ike_decrypt_status_t status);

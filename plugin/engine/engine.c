@@ -87,6 +87,7 @@ void ipsecdiag_engine_free(ipsecdiag_engine_t *engine)
   if (!engine)
     return;
   engine_decrypt_free(engine);
+  engine_weak_psk_free(engine);
   g_ptr_array_free(engine->final_findings, TRUE);
   g_hash_table_destroy(engine->frames);      /* owns the findings */
   g_ptr_array_free(engine->tunnels, TRUE);
@@ -725,6 +726,8 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
   engine_check_natt_support(engine, tunnel, frame, pkt, role,
                             is_response && (state == IPSECDIAG_ST_MR1 || state == IPSECDIAG_ST_AR1
                                             || state == IPSECDIAG_ST_INIT_RESP));
+  if (message && message->first_frame == pkt->frame)
+    engine_check_weak_psk(engine, tunnel, frame, pkt, role, data, len, msg);
   if (engine->keys)
     engine_decrypt_message(engine, tunnel, message && message->first_frame == pkt->frame ? message : NULL,
                            frame, pkt, role, data, len, msg);

@@ -4,8 +4,8 @@
  * of encrypted messages. An IKEv2 IKE_AUTH response that holds no more than a
  * notify means authentication was rejected; one that holds IDr and AUTH but
  * is much smaller than the request lacks the Child SA; an IKEv1 MI3 or QI1
- * answered by an encrypted Informational instead of MR3 / QR1 is a
- * rejection. Supplying keys turns these into certainties.
+ * answered by an encrypted Informational instead of MR3 / QR1, or an
+ * Aggressive Mode AR1 answered by one instead of AI2, is a rejection. Supplying keys turns these into certainties.
  */
 #include <string.h>
 
@@ -43,6 +43,28 @@ static const ipsecdiag_message_t *v1_rejected_request(const ipsecdiag_tunnel_t *
   return NULL;
 }
 
+/* IKEv1 Aggressive Mode: AR1 (with the responder's HASH_R) answered by an
+ * encrypted Informational from the initiator instead of AI2. The initiator
+ * could not verify HASH_R (strongSwan sends AUTHENTICATION_FAILED this way):
+ * the PSKs differ, or the responder's identity is not the one expected. */
+static const ipsecdiag_message_t *v1_rejected_ar1(const ipsecdiag_tunnel_t *tunnel,
+                                                  const ipsecdiag_message_t *info)
+{
+  if (info->sender_role != IPSECDIAG_ROLE_INITIATOR || tunnel->mode != IKEV1_EXCH_AGGRESSIVE)
+    return NULL;
+  const ipsecdiag_message_t *ar1 = NULL;
+  for (guint i = 0; i < tunnel->n_messages; i++) {
+    const ipsecdiag_message_t *m = &tunnel->messages[i];
+    if (m->first_frame >= info->first_frame)
+      continue;
+    if (strcmp(m->name, "AI2") == 0)
+      return NULL;                   /* the initiator accepted AR1 */
+    if (strcmp(m->name, "AR1") == 0)
+      ar1 = m;
+  }
+  return ar1;
+}
+
 static gboolean child_sa_followed(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_message_t *after)
 {
   if (tunnel->esp_packets[0] || tunnel->esp_packets[1])
@@ -75,6 +97,9 @@ const char *engine_inferred_rule(const ipsecdiag_tunnel_t *tunnel, const ipsecdi
     return NULL;
   }
   if (tunnel->version == 1 && message->exchange_type == IKEV1_EXCH_INFORMATIONAL && message->encrypted_len) {
+    if (v1_rejected_ar1(tunnel, message))
+      return ipsecdiag_state_rank(tunnel->state) < ipsecdiag_state_rank(IPSECDIAG_ST_P1_DONE)
+          ? "ikev1_aggressive_auth_rejected_inferred" : NULL;
     const ipsecdiag_message_t *request = v1_rejected_request(tunnel, message);
     if (!request)
       return NULL;
@@ -94,7 +119,9 @@ void engine_check_inferred(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunne
     return;
   char buf[64];
   const ipsecdiag_message_t *request = tunnel->version == 2 ? request_of(tunnel, message)
-                                                            : v1_rejected_request(tunnel, message);
+                                     : strcmp(rule, "ikev1_aggressive_auth_rejected_inferred") == 0
+                                         ? v1_rejected_ar1(tunnel, message)
+                                         : v1_rejected_request(tunnel, message);
   const ipsecdiag_endpoint_t *sender = message->sender_role == IPSECDIAG_ROLE_RESPONDER ? &tunnel->responder
                                                                                        : &tunnel->initiator;
   ipsecdiag_finding_t *f = finding_new(rule, frame->frame, tunnel->id, FALSE);
@@ -106,6 +133,8 @@ void engine_check_inferred(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunne
   finding_set(f, "request_size", "%u", request ? request->encrypted_len : 0);
   finding_set(f, "side", "%s", ipsecdiag_capture_side_name(tunnel->capture_side));
   finding_set(f, "responder_impl", "%s", tunnel->implementation[1] ? tunnel->implementation[1]
+                                                                   : "implementation not identified");
+  finding_set(f, "initiator_impl", "%s", tunnel->implementation[0] ? tunnel->implementation[0]
                                                                    : "implementation not identified");
   if (strcmp(rule, "ikev1_phase2_rejected_inferred") == 0 && request)
     finding_set(f, "pfs_guess", "%s", request->encrypted_len >= QI1_WITH_KE_MIN_ENCRYPTED

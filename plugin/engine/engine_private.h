@@ -59,6 +59,7 @@ struct ipsecdiag_engine {
   GHashTable *esp_derived_index; /* "spi/dst" -> index + 1 of the latest */
   GHashTable *esp_keymat_problems; /* frame -> why no keys were derived (owned text) */
   gboolean esp_derived_cap_noted;
+  struct engine_weak_psk *weak_psk;  /* engine_weak_psk.c, NULL until Aggressive Mode or a setting */
 };
 
 /* engine.c */
@@ -166,6 +167,12 @@ void engine_decrypt_free(ipsecdiag_engine_t *engine);
 void engine_esp_keys_add(ipsecdiag_engine_t *engine, const ipsecdiag_esp_derived_t *sa, ipsecdiag_frame_t *frame);
 void engine_esp_keys_problem(ipsecdiag_engine_t *engine, guint32 frame, const char *text);
 void engine_esp_keys_free(ipsecdiag_engine_t *engine);
+/* engine_weak_psk.c: common weak PSKs tried against Aggressive Mode HASH_R /
+ * HASH_I (no keys needed). Called for every new (not retransmitted) message. */
+void engine_check_weak_psk(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, ipsecdiag_frame_t *frame,
+                           const ipsecdiag_packet_t *pkt, ipsecdiag_role_t role,
+                           const guint8 *data, gsize len, const ike_message_t *msg);
+void engine_weak_psk_free(ipsecdiag_engine_t *engine);
 
 /* engine_labels.c */
 guint8 engine_initial_ttl(guint8 ttl);      /* 32, 64, 128 or 255 */

@@ -11,6 +11,7 @@
 
 #define IKE_HEADER_BYTES 28
 #define IKEV2_PAYLOAD_SK 46
+#define IKEV2_PAYLOAD_SKF 53      /* RFC 7383 Encrypted Fragment */
 
 static gsize gcrypt_init_done;
 
@@ -704,7 +705,8 @@ static int aes_algo(gsize key_len)
 }
 
 /* Finds the SK payload: offset of its generic header, or 0. */
-static gsize find_sk_payload(const guint8 *data, gsize len, guint8 *first_payload)
+/* Offset of the SK or SKF payload (its type in *type), 0 when none. */
+static gsize find_sk_payload(const guint8 *data, gsize len, guint8 *first_payload, guint8 *sk_type)
 {
   guint8 type = data[16];
   gsize off = IKE_HEADER_BYTES;
@@ -715,8 +717,9 @@ static gsize find_sk_payload(const guint8 *data, gsize len, guint8 *first_payloa
     guint16 plen = (guint16)((data[off + 2] << 8) | data[off + 3]);
     if (plen < 4 || plen > len - off)
       return 0;
-    if (type == IKEV2_PAYLOAD_SK) {
+    if (type == IKEV2_PAYLOAD_SK || type == IKEV2_PAYLOAD_SKF) {
       *first_payload = data[off];
+      *sk_type = type;
       return off;
     }
     type = data[off];
@@ -736,7 +739,8 @@ ike2_decrypt_status_t ike2_decrypt(const ike2_keys_t *keys, gboolean from_initia
   gsize salt_len = encr_salt_len(suite->encr);
   gsize msg_len, sk_off, sk_len, ct_len;
   const guint8 *iv, *ct, *icv;
-  guint8 next = 0;
+  guint8 next = 0, sk_type = 0;
+  gsize sk_header;
   gboolean aead = ike2_encr_is_aead(suite->encr);
   ike2_decrypt_status_t status = IKE2_DECRYPT_CRYPTO_ERROR;
 
@@ -748,20 +752,23 @@ ike2_decrypt_status_t ike2_decrypt(const ike2_keys_t *keys, gboolean from_initia
   if (msg_len > len || msg_len < IKE_HEADER_BYTES)
     return IKE2_DECRYPT_TRUNCATED;
   len = msg_len;
-  sk_off = find_sk_payload(data, len, &next);
+  sk_off = find_sk_payload(data, len, &next, &sk_type);
   if (sk_off == 0)
     return IKE2_DECRYPT_NOT_ENCRYPTED;
+  /* SKF (RFC 7383 2.5): Fragment Number and Total Fragments precede the IV
+   * and belong to the authenticated, unencrypted part. */
+  sk_header = sk_type == IKEV2_PAYLOAD_SKF ? 8 : 4;
   sk_len = (gsize)((data[sk_off + 2] << 8) | data[sk_off + 3]);
   if (!ike2_suite_usable(suite))
     return IKE2_DECRYPT_UNSUPPORTED;
-  if (sk_len < 4 + iv_len + icv_len + 1)
+  if (sk_len < sk_header + iv_len + icv_len + 1)
     return IKE2_DECRYPT_TRUNCATED;
   /* The ICV ends the SK payload, which must end the message. */
   if (sk_off + sk_len != len)
     return IKE2_DECRYPT_TRUNCATED;
-  iv = data + sk_off + 4;
+  iv = data + sk_off + sk_header;
   ct = iv + iv_len;
-  ct_len = sk_len - 4 - iv_len - icv_len;
+  ct_len = sk_len - sk_header - iv_len - icv_len;
   icv = ct + ct_len;
 
   ike_crypto_init();
@@ -819,8 +826,9 @@ ike2_decrypt_status_t ike2_decrypt(const ike2_keys_t *keys, gboolean from_initia
       goto fail;
   } else {
     /* AEAD: the associated data is the IKE header up to the SK payload's
-     * generic header inclusive (RFC 5282 5.1). */
-    gsize aad_len = sk_off + 4;
+     * generic header inclusive (RFC 5282 5.1); for SKF with the fragment
+     * number and total (RFC 7383 2.5). */
+    gsize aad_len = sk_off + sk_header;
     if (gcry_cipher_setiv(hd, nonce, salt_len + iv_len) != 0)
       goto fail;
     if (mode == GCRY_CIPHER_MODE_CCM) {

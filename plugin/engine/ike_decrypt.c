@@ -45,6 +45,19 @@ typedef struct {
   buf_t secret;
 } psk_t;
 
+/* One IKEv2 message being reassembled from its fragments (RFC 7383). */
+typedef struct {
+  gboolean active;
+  gboolean done;                 /* reassembled: later copies of its fragments are ignored */
+  guint32 message_id;
+  guint16 total;
+  guint16 received;
+  guint8 first_payload;          /* SKF next payload of fragment 1 */
+  gsize bytes;                   /* decrypted bytes kept */
+  guint8 *parts[IKE_DECRYPT_MAX_FRAGMENTS];
+  gsize part_len[IKE_DECRYPT_MAX_FRAGMENTS];
+} frag_set_t;
+
 struct ike_decrypt_sa {
   guint8 version;
   /* Supplied. */
@@ -72,6 +85,8 @@ struct ike_decrypt_sa {
   ike_psk_check_t psk[2];
   gboolean psk_changed;
   char suite_desc[64];
+  /* IKEv2 fragments: [from initiator][response]. */
+  frag_set_t frags[2][2];
   /* Quick Mode nonces per message ID, for HASH(2) and HASH(3). */
   guint next_qm;
   struct {
@@ -97,6 +112,7 @@ const char *ike_decrypt_status_name(ike_decrypt_status_t status)
   case IKE_DEC_WRONG_KEY: return "key does not decrypt it";
   case IKE_DEC_INTEGRITY_FAILED: return "integrity check failed";
   case IKE_DEC_UNSUPPORTED: return "not supported";
+  case IKE_DEC_FRAGMENT: return "fragment decrypted (message not complete yet)";
   default: return "unknown";
   }
 }
@@ -129,10 +145,24 @@ static void clear_supplied(ike_decrypt_sa_t *sa)
   sa->n_psks = 0;
 }
 
+static void frag_set_clear(frag_set_t *set)
+{
+  for (guint i = 0; i < IKE_DECRYPT_MAX_FRAGMENTS; i++) {
+    if (set->parts[i]) {
+      ike_crypto_wipe(set->parts[i], set->part_len[i]);
+      g_free(set->parts[i]);
+    }
+  }
+  memset(set, 0, sizeof *set);
+}
+
 void ike_decrypt_sa_free(ike_decrypt_sa_t *sa)
 {
   if (!sa)
     return;
+  for (guint d = 0; d < 2; d++)
+    for (guint r = 0; r < 2; r++)
+      frag_set_clear(&sa->frags[d][r]);
   clear_supplied(sa);
   buf_t *seen[] = {&sa->sa_i_b, &sa->ke_i, &sa->ke_r, &sa->nonce_i, &sa->nonce_r, &sa->id_i_b,
                    &sa->id_r_b, &sa->init_req, &sa->init_resp};
@@ -698,32 +728,54 @@ static void v2_check_auth(ike_decrypt_sa_t *sa, gboolean from_initiator, const i
   set_psk_check(sa, side, IKE_PSK_NO_MATCH, NULL, "AUTH", frame);
 }
 
-static void v2_feed(ike_decrypt_sa_t *sa, const guint8 *data, gsize len, const ike_message_t *msg,
-                    gboolean from_initiator, guint32 frame, ike_decrypt_result_t *result)
+/* The inner payload chain of a decrypted SK payload (or of reassembled
+ * fragments) into the result: rebuilt message, checks, AUTH. Takes inner. */
+static void v2_finish(ike_decrypt_sa_t *sa, const guint8 *data, const ike_message_t *msg, gboolean from_initiator,
+                      guint32 frame, guint8 *inner, gsize inner_len, guint8 first, guint fragments,
+                      ike_decrypt_result_t *result)
 {
-  if (!msg->encrypted) {
-    v2_record_cleartext(sa, data, len, msg, from_initiator);
-    return;
-  }
-  if (msg->is_fragment) {
+  result->plain = ike2_rebuild_message(data, inner, inner_len, first, &result->plain_len);
+  ike_crypto_wipe(inner, inner_len);
+  g_free(inner);
+  if (!result->plain) {
     result->status = IKE_DEC_UNSUPPORTED;
-    g_strlcpy(result->detail, "IKEv2 fragments (SKF) are not reassembled", sizeof result->detail);
     return;
   }
-  if (!sa->keys_built)
-    v2_build_keys(sa);
-  if (!sa->v2_ready) {
-    result->status = IKE_DEC_NO_KEYS;
-    g_strlcpy(result->detail, sa->no_keys_reason, sizeof result->detail);
+  /* The ICV covers the ciphertext, not SK_e: a wrong SK_e passes the check
+   * and yields garbage, which must not be shown as payloads. */
+  ike_message_t *pm = parse_plain(result->plain, result->plain_len);
+  /* More selectors or notifies than the parser keeps is still a valid chain. */
+  if ((pm->status != IKE_PARSE_OK && pm->status != IKE_PARSE_TOO_MANY) || (first != 0 && pm->n_payloads == 0)) {
+    g_free(pm);
+    ike_crypto_wipe(result->plain, result->plain_len);
+    g_free(result->plain);
+    result->plain = NULL;
+    result->plain_len = 0;
+    result->status = IKE_DEC_WRONG_KEY;
+    g_snprintf(result->detail, sizeof result->detail,
+               "the decrypted data is no valid payload chain: the encryption key (SK_e) is wrong (%s)",
+               sa->suite_desc);
     return;
   }
-  guint8 *inner = NULL;
-  gsize inner_len = 0;
-  guint8 first = 0;
-  ike2_decrypt_status_t st = ike2_decrypt(&sa->k2, from_initiator, data, len, &inner, &inner_len, &first);
+  result->status = IKE_DEC_OK;
+  gboolean checked = ike2_encr_is_aead(sa->k2.suite.encr) ||
+                     (sa->k2.suite.integ != IKE2_INTEG_NONE && sa->k2.suite.integ != IKE2_INTEG_UNCHECKED);
+  result->verified = checked;
+  result->key_label = "supplied keys";
+  char reassembled[48] = "";
+  if (fragments)
+    g_snprintf(reassembled, sizeof reassembled, ", reassembled from %u fragments", fragments);
+  g_snprintf(result->detail, sizeof result->detail, "decrypted (%s)%s%s", sa->suite_desc,
+             checked ? ", integrity verified" : ", integrity not checked", reassembled);
+  if (msg->exchange_type == IKEV2_EXCH_IKE_AUTH)
+    v2_check_auth(sa, from_initiator, pm, result->plain, result->plain_len, frame);
+  g_free(pm);
+}
+
+/* Maps a failed ike2_decrypt() to the result. */
+static void v2_failure(const ike_decrypt_sa_t *sa, ike2_decrypt_status_t st, ike_decrypt_result_t *result)
+{
   switch (st) {
-  case IKE2_DECRYPT_OK:
-    break;
   case IKE2_DECRYPT_INTEGRITY_FAILED:
     result->status = IKE_DEC_INTEGRITY_FAILED;
     g_snprintf(result->detail, sizeof result->detail, "%s: the supplied keys do not match this IKE SA (%s)",
@@ -742,38 +794,133 @@ static void v2_feed(ike_decrypt_sa_t *sa, const guint8 *data, gsize len, const i
     g_strlcpy(result->detail, ike2_decrypt_status_name(st), sizeof result->detail);
     return;
   }
-  result->plain = ike2_rebuild_message(data, inner, inner_len, first, &result->plain_len);
-  ike_crypto_wipe(inner, inner_len);
-  g_free(inner);
-  if (!result->plain) {
-    result->status = IKE_DEC_UNSUPPORTED;
-    return;
-  }
-  /* The ICV covers the ciphertext, not SK_e: a wrong SK_e passes the check
-   * and yields garbage, which must not be shown as payloads. */
-  ike_message_t *pm = parse_plain(result->plain, result->plain_len);
-  if (pm->status != IKE_PARSE_OK || (first != 0 && pm->n_payloads == 0)) {
-    g_free(pm);
-    ike_crypto_wipe(result->plain, result->plain_len);
-    g_free(result->plain);
-    result->plain = NULL;
-    result->plain_len = 0;
-    result->status = IKE_DEC_WRONG_KEY;
+}
+
+/* One decrypted fragment (its part of the inner chain, taken) into the set
+ * of its message. Returns the whole inner chain when this fragment
+ * completed the message (*inner_len, *first, *fragments set), else NULL
+ * with result->status and detail saying what happened to the fragment. */
+static guint8 *v2_reassemble(ike_decrypt_sa_t *sa, const ike_message_t *msg, gboolean from_initiator,
+                             guint8 *part, gsize part_len, guint8 next, gsize *inner_len, guint8 *first,
+                             guint *fragments, ike_decrypt_result_t *result)
+{
+  frag_set_t *set = &sa->frags[from_initiator ? 1 : 0][(msg->flags & IKEV2_FLAG_RESPONSE) ? 1 : 0];
+  guint16 number = msg->frag_number, total = msg->frag_total;
+  gboolean keep = FALSE;
+
+  result->status = IKE_DEC_FRAGMENT;
+  if (set->active && msg->message_id < set->message_id) {
     g_snprintf(result->detail, sizeof result->detail,
-               "the decrypted data is no valid payload chain: the encryption key (SK_e) is wrong (%s)",
-               sa->suite_desc);
+               "fragment %u/%u of an older message than the one being reassembled (ignored)", number, total);
+    ike_crypto_wipe(part, part_len);
+    g_free(part);
+    return NULL;
+  }
+  /* A newer message of this direction ends an unfinished older one. */
+  if (!set->active || set->message_id != msg->message_id) {
+    frag_set_clear(set);
+    set->active = TRUE;
+    set->message_id = msg->message_id;
+    set->total = total;
+  }
+  if (set->done) {
+    g_snprintf(result->detail, sizeof result->detail,
+               "fragment %u/%u of a message already reassembled (ignored)", number, total);
+  } else if (total < set->total) {
+    /* RFC 7383 2.6.1: fragments of an older, coarser fragmentation. */
+    g_snprintf(result->detail, sizeof result->detail,
+               "fragment %u/%u ignored: fragments of %u were received for this message", number, total,
+               set->total);
+  } else {
+    if (total > set->total) {
+      /* The sender fragmented again (smaller MTU): start over. */
+      guint32 id = set->message_id;
+      frag_set_clear(set);
+      set->active = TRUE;
+      set->message_id = id;
+      set->total = total;
+    }
+    if (set->parts[number - 1]) {
+      g_snprintf(result->detail, sizeof result->detail, "fragment %u/%u received again (ignored)", number, total);
+    } else if (set->bytes + part_len > IKE_DECRYPT_MAX_REASSEMBLED) {
+      frag_set_clear(set);
+      result->status = IKE_DEC_UNSUPPORTED;
+      g_snprintf(result->detail, sizeof result->detail,
+                 "fragment %u/%u: the message would exceed %u bytes, not reassembled", number, total,
+                 IKE_DECRYPT_MAX_REASSEMBLED);
+    } else {
+      keep = TRUE;
+      set->parts[number - 1] = part;
+      set->part_len[number - 1] = part_len;
+      set->bytes += part_len;
+      set->received++;
+      if (number == 1)
+        set->first_payload = next;
+      g_snprintf(result->detail, sizeof result->detail, "fragment %u/%u decrypted (%u of %u so far)", number,
+                 total, set->received, total);
+    }
+  }
+  if (!keep) {
+    ike_crypto_wipe(part, part_len);
+    g_free(part);
+  }
+  if (!keep || set->received < set->total)
+    return NULL;
+
+  guint8 *inner = g_malloc(set->bytes ? set->bytes : 1);
+  gsize off = 0;
+  for (guint i = 0; i < set->total; i++) {
+    memcpy(inner + off, set->parts[i], set->part_len[i]);
+    off += set->part_len[i];
+  }
+  *inner_len = off;
+  *first = set->first_payload;
+  *fragments = set->total;
+  guint32 id = set->message_id;
+  frag_set_clear(set);
+  set->active = TRUE;
+  set->done = TRUE;
+  set->message_id = id;
+  return inner;
+}
+
+static void v2_feed(ike_decrypt_sa_t *sa, const guint8 *data, gsize len, const ike_message_t *msg,
+                    gboolean from_initiator, guint32 frame, ike_decrypt_result_t *result)
+{
+  if (!msg->encrypted) {
+    v2_record_cleartext(sa, data, len, msg, from_initiator);
     return;
   }
-  result->status = IKE_DEC_OK;
-  gboolean checked = ike2_encr_is_aead(sa->k2.suite.encr) ||
-                     (sa->k2.suite.integ != IKE2_INTEG_NONE && sa->k2.suite.integ != IKE2_INTEG_UNCHECKED);
-  result->verified = checked;
-  result->key_label = "supplied keys";
-  g_snprintf(result->detail, sizeof result->detail, "decrypted (%s)%s", sa->suite_desc,
-             checked ? ", integrity verified" : ", integrity not checked");
-  if (msg->exchange_type == IKEV2_EXCH_IKE_AUTH)
-    v2_check_auth(sa, from_initiator, pm, result->plain, result->plain_len, frame);
-  g_free(pm);
+  if (msg->is_fragment && (msg->frag_number == 0 || msg->frag_total == 0 || msg->frag_number > msg->frag_total
+                           || msg->frag_total > IKE_DECRYPT_MAX_FRAGMENTS)) {
+    result->status = IKE_DEC_UNSUPPORTED;
+    g_snprintf(result->detail, sizeof result->detail,
+               "fragment %u of %u: impossible numbering or more than %u fragments, not reassembled",
+               msg->frag_number, msg->frag_total, IKE_DECRYPT_MAX_FRAGMENTS);
+    return;
+  }
+  if (!sa->keys_built)
+    v2_build_keys(sa);
+  if (!sa->v2_ready) {
+    result->status = IKE_DEC_NO_KEYS;
+    g_strlcpy(result->detail, sa->no_keys_reason, sizeof result->detail);
+    return;
+  }
+  guint8 *inner = NULL;
+  gsize inner_len = 0;
+  guint8 first = 0;
+  ike2_decrypt_status_t st = ike2_decrypt(&sa->k2, from_initiator, data, len, &inner, &inner_len, &first);
+  if (st != IKE2_DECRYPT_OK) {
+    v2_failure(sa, st, result);
+    return;
+  }
+  guint fragments = 0;
+  if (msg->is_fragment) {
+    inner = v2_reassemble(sa, msg, from_initiator, inner, inner_len, first, &inner_len, &first, &fragments, result);
+    if (!inner)
+      return;
+  }
+  v2_finish(sa, data, msg, from_initiator, frame, inner, inner_len, first, fragments, result);
 }
 
 void ike_decrypt_sa_feed(ike_decrypt_sa_t *sa, const guint8 *data, gsize len, const ike_message_t *msg,

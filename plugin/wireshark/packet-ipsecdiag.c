@@ -25,6 +25,7 @@
 static int proto_ipsecdiag = -1;
 static dissector_handle_t ipsecdiag_handle;
 static gboolean pref_enabled = TRUE;
+static gboolean pref_weak_psk_check = TRUE;
 static const char *pref_keys_file = "";
 
 /* The keys store of the keys file preference (NULL when none), what was
@@ -1008,6 +1009,8 @@ static void load_keys_file(void)
 static void apply_prefs(void)
 {
   load_keys_file();
+  if (engine)
+    ipsecdiag_engine_set_weak_psk_check(engine, pref_weak_psk_check);
 }
 
 static void ipsecdiag_init(void)
@@ -1015,6 +1018,7 @@ static void ipsecdiag_init(void)
   engine = ipsecdiag_engine_new();
   load_keys_file();
   ipsecdiag_engine_set_keys(engine, keys_store);
+  ipsecdiag_engine_set_weak_psk_check(engine, pref_weak_psk_check);
   isakmp_handle = find_dissector("isakmp");
   proto_isakmp_id = resolve_protocol("isakmp");
   proto_esp_id = resolve_protocol("esp");
@@ -1136,6 +1140,10 @@ void proto_register_ipsecdiag(void)
       "File with pre-shared keys, DH shared secrets and IKE keys used to decrypt IKE and verify PSKs "
       "(ipsecdiag keys format, or Wireshark's ikev1/ikev2_decryption_table files). See docs/keys.md.",
       &pref_keys_file, FALSE);
+  prefs_register_bool_preference(module, "weak_psk_check", "Check Aggressive Mode hashes for weak PSKs",
+      "Try a short built-in list of common weak pre-shared keys against IKEv1 Aggressive Mode "
+      "HASH_R / HASH_I (no keys file needed); a hit is reported as weak_psk_found",
+      &pref_weak_psk_check);
 
   ipsecdiag_handle = create_dissector_handle(dissect_ipsecdiag, proto_ipsecdiag);
   register_postdissector(ipsecdiag_handle);

@@ -936,6 +936,63 @@ warning that Aggressive Mode with PSK is used: the identities travel in the clea
 and the PSK is exposed to offline cracking."
 }
 
+register aggressive-psk-mismatch-ikev1 "IKEv1 Aggressive Mode, pre-shared keys differ: the initiator cannot verify HASH_R"
+scn_aggressive_psk_mismatch_ikev1() {
+	IKE_VERSION=1
+	EXTRA_CONN_CONF="		aggressive = yes"
+	EXTRA_CHARON_CONF="	i_dont_care_about_security_and_use_aggressive_mode_psk = yes"
+	RESPONDER_PSK=ipsecdiag-lab-psk-WRONG-DO-NOT-USE
+	# The initiator gives up at once; keep capturing while the responder
+	# retransmits AR1 and gives up itself.
+	TAIL=14
+	EXPECT_initiator='>500:4 <500:4 >500:5 <500:4*3 | esp >0 <0'
+	EXPECT_responder='>500:4 <500:4 >500:5 <500:4*3 | esp >0 <0'
+	hook_run() { run_initiate; }
+	README_WHAT="IKEv1 Aggressive Mode with PSK (allowed on both peers, as in aggressive-psk-ikev1),
+but the two peers hold different pre-shared keys. The initiator sends AI1 (SA, KE,
+nonce, its identity in the clear); the responder, which cannot check anything
+yet, answers with AR1 carrying its HASH_R computed with its own PSK, in the
+clear. The initiator computes HASH_R with its PSK (\"calculated HASH does not
+match HASH payload\") and gives up on this IKE SA without AI2: it sends an
+Informational on UDP 500 with HASH and N(AUTHENTICATION_FAILED) (its log:
+\"INFORMATIONAL_V1 request [ HASH N(AUTH_FAILED) ]\"), encrypted with keys
+derived from its own PSK, which the responder cannot use (\"queueing
+INFORMATIONAL_V1 request as tasks still active\"). The responder, still waiting
+for AI2, re-sends AR1 at 1.0, 2.8 and 6.0 s. Both captures are identical: 6
+frames (capture kept running 14 s after the initiator gave up).
+
+Config difference: PSK \`$INITIATOR_PSK\` on the initiator,
+\`$RESPONDER_PSK\` on the responder.
+
+Expected diagnosis: without keys, Aggressive Mode that stops after AR1 (no AI2)
+while AR1 carried HASH_R: the initiator rejected the responder's HASH_R, most
+likely a PSK mismatch (or an identity the initiator did not expect). With
+candidate PSKs in a keys file, HASH_R is checked offline and names the PSK the
+responder used; the initiator's PSK stays unproven from hashes alone (it never
+sent HASH_I; its Informational needs the DH secret to decrypt)."
+}
+
+register aggressive-weak-psk-ikev1 "IKEv1 Aggressive Mode with a dictionary PSK (cisco123): crackable from the capture"
+scn_aggressive_weak_psk_ikev1() {
+	IKE_VERSION=1
+	EXTRA_CONN_CONF="		aggressive = yes"
+	EXTRA_CHARON_CONF="	i_dont_care_about_security_and_use_aggressive_mode_psk = yes"
+	INITIATOR_PSK=cisco123
+	RESPONDER_PSK=cisco123
+	EXPECT_initiator='>500:4 <500:4 >4500:4 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	EXPECT_responder='>500:4 <500:4 >4500:4 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	README_WHAT="A working IKEv1 tunnel in Aggressive Mode with PSK (as aggressive-psk-ikev1), but
+both peers use the pre-shared key \`cisco123\`, one of the most common weak PSKs
+(a deliberately weak lab secret). AR1 carries the responder's HASH_R in the
+clear with both nonces, KE values and identities, so anyone holding the capture
+can test candidate PSKs offline (ike-scan's psk-crack, CVE-2002-1623); cisco123
+is found from a short dictionary in well under a second.
+
+Expected diagnosis: healthy tunnel, with the Aggressive Mode PSK warning and,
+without any keys file, a security finding that HASH_R matches a PSK from the
+built-in list of common weak PSKs (named masked)."
+}
+
 register psk-mismatch-ikev1 "IKEv1 pre-shared keys differ: MI3 answered by encrypted PAYLOAD_MALFORMED on UDP 500"
 scn_psk_mismatch_ikev1() {
 	IKE_VERSION=1

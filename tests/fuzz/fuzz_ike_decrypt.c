@@ -13,7 +13,9 @@
  * initiator), 2 bytes big-endian length (cut to what is left), the message.
  *
  * Seeds (corpus/fuzz_ike_decrypt/): lab captures of the project
- * (test-captures/, GPL-2.0-or-later) as records.
+ * (test-captures/, GPL-2.0-or-later) as records, and skf-fragments-ikev2
+ * (tests/fuzz/make_fragment_seed.py): IKEv2 SKF fragments encrypted with the
+ * direct keys below, which decrypt and reassemble.
  */
 #include <stddef.h>
 #include <stdint.h>
