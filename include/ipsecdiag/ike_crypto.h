@@ -175,6 +175,9 @@ gsize ike2_encr_iv_len(const ike2_suite_t *suite);
 gsize ike2_icv_len(const ike2_suite_t *suite);        /* ICV length (AEAD tag or integrity) */
 gsize ike2_integ_key_len(const ike2_suite_t *suite);  /* 0 for AEAD */
 char *ike2_suite_describe(const ike2_suite_t *suite, char *buf, gsize len);
+/* "AES-CBC", "AES-GCM-16"...: the IKEv2 encryption transforms decryption
+ * knows (IKE2_ENCR_*), NULL for others. */
+const char *ike2_encr_name(guint16 encr);
 
 typedef struct {
   ike2_suite_t suite;

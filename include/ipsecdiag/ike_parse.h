@@ -244,6 +244,11 @@ gboolean ike_parse_header(const guint8 *data, gsize len, ike_message_t *msg);
 
 const char *ike_parse_status_name(ike_parse_status_t status);
 
+/* Body (without the 4-byte generic header) of the first payload of a type in
+ * the message msg was parsed from (data, len); FALSE if there is none. */
+gboolean ike_message_payload_body(const ike_message_t *msg, const guint8 *data, gsize len, guint8 type,
+                                  const guint8 **body, gsize *body_len);
+
 /* Find the first notify of a type; NULL if absent. */
 const ike_notify_t *ike_message_find_notify(const ike_message_t *msg, guint16 type);
 

@@ -94,20 +94,8 @@ const char *ipsecdiag_engine_esp_keymat_problem(const ipsecdiag_engine_t *engine
 
 static const char *esp_encr_name(guint16 id)
 {
-  switch (id) {
-  case IKE2_ENCR_3DES: return "3DES-CBC";
-  case IKE2_ENCR_NULL: return "NULL";
-  case IKE2_ENCR_AES_CBC: return "AES-CBC";
-  case IKE2_ENCR_AES_CTR: return "AES-CTR";
-  case IKE2_ENCR_AES_CCM_8: return "AES-CCM-8";
-  case IKE2_ENCR_AES_CCM_12: return "AES-CCM-12";
-  case IKE2_ENCR_AES_CCM_16: return "AES-CCM-16";
-  case IKE2_ENCR_AES_GCM_8: return "AES-GCM-8";
-  case IKE2_ENCR_AES_GCM_12: return "AES-GCM-12";
-  case IKE2_ENCR_AES_GCM_16: return "AES-GCM-16";
-  case IKE2_ENCR_CHACHA20_POLY1305: return "CHACHA20-POLY1305";
-  default: return "cipher";
-  }
+  const char *name = ike2_encr_name(id);
+  return name ? name : "cipher";
 }
 
 static const char *esp_integ_name(guint16 id)

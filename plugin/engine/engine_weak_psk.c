@@ -143,21 +143,6 @@ char *ipsecdiag_weak_psk_mask(const char *psk, char *buf, gsize buf_len)
   return buf;
 }
 
-/* Body (without the generic header) of the first payload of a type. */
-static gboolean payload_body(const ike_message_t *msg, const guint8 *data, gsize len, guint8 type,
-                             const guint8 **body, gsize *body_len)
-{
-  for (guint i = 0; i < msg->n_payloads; i++) {
-    const ike_payload_ref_t *ref = &msg->payloads[i];
-    if (ref->type == type && ref->length >= 4 && (gsize)ref->offset + ref->length <= len) {
-      *body = data + ref->offset + 4;
-      *body_len = ref->length - 4u;
-      return TRUE;
-    }
-  }
-  return FALSE;
-}
-
 gint ipsecdiag_weak_psk_search(guint16 hash_attr, gboolean responder,
                                const guint8 *ke_i, gsize ke_i_len, const guint8 *ke_r, gsize ke_r_len,
                                const guint8 *n_i, gsize n_i_len, const guint8 *n_r, gsize n_r_len,
@@ -289,11 +274,11 @@ void engine_check_weak_psk(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunne
       g_hash_table_insert(st->pending, GUINT_TO_POINTER(tunnel->id), x);
     }
     memcpy(x->cky_i, msg->spi_i, IKE_SPI_LEN);
-    if (payload_body(msg, data, len, IKEV1_PL_SA, &body, &body_len))
+    if (ike_message_payload_body(msg, data, len, IKEV1_PL_SA, &body, &body_len))
       body_set(&x->sa_i, body, body_len);
     body_set(&x->ke_i, msg->has_ke ? msg->ke_data : NULL, msg->has_ke ? msg->ke_len : 0);
     body_set(&x->n_i, msg->has_nonce ? msg->nonce : NULL, msg->has_nonce ? msg->nonce_len : 0);
-    if (payload_body(msg, data, len, IKEV1_PL_ID, &body, &body_len))
+    if (ike_message_payload_body(msg, data, len, IKEV1_PL_ID, &body, &body_len))
       body_set(&x->id_i, body, body_len);
     return;
   }
@@ -306,7 +291,7 @@ void engine_check_weak_psk(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunne
       x->hash_attr = msg->proposals[0].transforms[0].hash;
     body_set(&x->ke_r, msg->has_ke ? msg->ke_data : NULL, msg->has_ke ? msg->ke_len : 0);
     body_set(&x->n_r, msg->has_nonce ? msg->nonce : NULL, msg->has_nonce ? msg->nonce_len : 0);
-    if (payload_body(msg, data, len, IKEV1_PL_ID, &body, &body_len))
+    if (ike_message_payload_body(msg, data, len, IKEV1_PL_ID, &body, &body_len))
       body_set(&x->id_r, body, body_len);
     x->have_r = TRUE;
     try_side(engine, st, x, tunnel, frame, pkt, 1, msg->hash, msg->hash_len);

@@ -539,7 +539,7 @@ gsize ike2_integ_key_len(const ike2_suite_t *suite)
   return ike_hash_len(integ_hash(suite->integ));
 }
 
-static const char *encr_name(guint16 encr)
+const char *ike2_encr_name(guint16 encr)
 {
   switch (encr) {
   case IKE2_ENCR_3DES: return "3DES-CBC";
@@ -553,8 +553,14 @@ static const char *encr_name(guint16 encr)
   case IKE2_ENCR_AES_GCM_12: return "AES-GCM-12";
   case IKE2_ENCR_AES_GCM_16: return "AES-GCM-16";
   case IKE2_ENCR_CHACHA20_POLY1305: return "CHACHA20-POLY1305";
-  default: return "unsupported cipher";
+  default: return NULL;
   }
+}
+
+static const char *encr_or_unsupported(guint16 encr)
+{
+  const char *name = ike2_encr_name(encr);
+  return name ? name : "unsupported cipher";
 }
 
 static const char *integ_name(guint16 integ)
@@ -579,9 +585,9 @@ char *ike2_suite_describe(const ike2_suite_t *suite, char *buf, gsize len)
   char cipher[32];
   if (suite->encr == IKE2_ENCR_3DES || suite->encr == IKE2_ENCR_NULL ||
       suite->encr == IKE2_ENCR_CHACHA20_POLY1305)
-    g_strlcpy(cipher, encr_name(suite->encr), sizeof cipher);
+    g_strlcpy(cipher, encr_or_unsupported(suite->encr), sizeof cipher);
   else
-    g_snprintf(cipher, sizeof cipher, "%s/%u", encr_name(suite->encr), suite->key_bits);
+    g_snprintf(cipher, sizeof cipher, "%s/%u", encr_or_unsupported(suite->encr), suite->key_bits);
   if (ike2_encr_is_aead(suite->encr))
     g_snprintf(buf, len, "%s", cipher);
   else

@@ -263,21 +263,6 @@ static void set_psk_check(ike_decrypt_sa_t *sa, guint side, ike_psk_verdict_t ve
   sa->psk_changed = TRUE;
 }
 
-/* Body (without the generic header) of the first payload of a type. */
-static gboolean payload_body(const ike_message_t *msg, const guint8 *data, gsize len, guint8 type,
-                             const guint8 **body, gsize *body_len)
-{
-  for (guint i = 0; i < msg->n_payloads; i++) {
-    const ike_payload_ref_t *ref = &msg->payloads[i];
-    if (ref->type == type && ref->length >= 4 && (gsize)ref->offset + ref->length <= len) {
-      *body = data + ref->offset + 4;
-      *body_len = ref->length - 4u;
-      return TRUE;
-    }
-  }
-  return FALSE;
-}
-
 /* ------------------------------------------------------------------ IKEv1 */
 
 static void v1_record_cleartext(ike_decrypt_sa_t *sa, const guint8 *data, gsize len,
@@ -293,7 +278,7 @@ static void v1_record_cleartext(ike_decrypt_sa_t *sa, const guint8 *data, gsize 
     memcpy(sa->spi_r, msg->spi_r, IKE_SPI_LEN);
   if (msg->n_proposals > 0 && msg->proposals[0].n_transforms > 0) {
     if (from_initiator) {
-      if (payload_body(msg, data, len, IKEV1_PL_SA, &body, &body_len))
+      if (ike_message_payload_body(msg, data, len, IKEV1_PL_SA, &body, &body_len))
         buf_set(&sa->sa_i_b, body, body_len);
     } else {
       const ike_transform_t *t = &msg->proposals[0].transforms[0];
@@ -308,7 +293,7 @@ static void v1_record_cleartext(ike_decrypt_sa_t *sa, const guint8 *data, gsize 
     buf_set(from_initiator ? &sa->ke_i : &sa->ke_r, msg->ke_data, msg->ke_len);
   if (msg->has_nonce && msg->nonce)
     buf_set(from_initiator ? &sa->nonce_i : &sa->nonce_r, msg->nonce, msg->nonce_len);
-  if (payload_body(msg, data, len, IKEV1_PL_ID, &body, &body_len))
+  if (ike_message_payload_body(msg, data, len, IKEV1_PL_ID, &body, &body_len))
     buf_set(from_initiator ? &sa->id_i_b : &sa->id_r_b, body, body_len);
 }
 
@@ -565,7 +550,7 @@ static void v1_feed(ike_decrypt_sa_t *sa, const guint8 *data, gsize len, const i
   if (msg->message_id == 0 && pm->has_hash && pm->hash) {
     const guint8 *id_b;
     gsize id_len;
-    if (payload_body(pm, result->plain, result->plain_len, IKEV1_PL_ID, &id_b, &id_len)) {
+    if (ike_message_payload_body(pm, result->plain, result->plain_len, IKEV1_PL_ID, &id_b, &id_len)) {
       buf_set(from_initiator ? &sa->id_i_b : &sa->id_r_b, id_b, id_len);
       v1_check_phase1_hash(sa, side, pm->hash, pm->hash_len, id_b, id_len, frame);
     } else {
@@ -713,7 +698,7 @@ static void v2_check_auth(ike_decrypt_sa_t *sa, gboolean from_initiator, const i
   if (!pm->has_auth || pm->auth_method != 2 || !pm->auth || !sa->n_psks || !sa->k2.has_sk_p ||
       !init->len || !peer_nonce->len)
     return;
-  if (!payload_body(pm, plain, plain_len, from_initiator ? IKEV2_PL_IDI : IKEV2_PL_IDR, &id_b, &id_len))
+  if (!ike_message_payload_body(pm, plain, plain_len, from_initiator ? IKEV2_PL_IDI : IKEV2_PL_IDR, &id_b, &id_len))
     return;
   for (guint i = 0; i < sa->n_psks; i++) {
     guint8 expected[IKE_CRYPTO_MAX_HASH];

@@ -717,6 +717,20 @@ ike_parse_status_t ike_parse_message(const guint8 *data, gsize len, ike_message_
   return msg->status;
 }
 
+gboolean ike_message_payload_body(const ike_message_t *msg, const guint8 *data, gsize len, guint8 type,
+                                  const guint8 **body, gsize *body_len)
+{
+  for (guint i = 0; i < msg->n_payloads; i++) {
+    const ike_payload_ref_t *ref = &msg->payloads[i];
+    if (ref->type == type && ref->length >= 4 && (gsize)ref->offset + ref->length <= len) {
+      *body = data + ref->offset + 4;
+      *body_len = ref->length - 4u;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
 const char *ike_parse_status_name(ike_parse_status_t status)
 {
   switch (status) {
