@@ -178,6 +178,9 @@ char *ike2_suite_describe(const ike2_suite_t *suite, char *buf, gsize len);
 /* "AES-CBC", "AES-GCM-16"...: the IKEv2 encryption transforms decryption
  * knows (IKE2_ENCR_*), NULL for others. */
 const char *ike2_encr_name(guint16 encr);
+/* "HMAC-SHA2-256-128"...: the HMAC integrity transforms (IKE2_INTEG_*), NULL
+ * for none and others. */
+const char *ike2_integ_name(guint16 integ);
 
 typedef struct {
   ike2_suite_t suite;

@@ -100,17 +100,10 @@ static const char *esp_encr_name(guint16 id)
 
 static const char *esp_integ_name(guint16 id)
 {
-  switch (id) {
-  case IKE2_INTEG_NONE: return NULL;
-  case IKE2_INTEG_HMAC_MD5_96: return "HMAC-MD5-96";
-  case IKE2_INTEG_HMAC_SHA1_96: return "HMAC-SHA1-96";
-  case IKE2_INTEG_HMAC_MD5_128: return "HMAC-MD5-128";
-  case IKE2_INTEG_HMAC_SHA1_160: return "HMAC-SHA1-160";
-  case IKE2_INTEG_HMAC_SHA2_256_128: return "HMAC-SHA2-256-128";
-  case IKE2_INTEG_HMAC_SHA2_384_192: return "HMAC-SHA2-384-192";
-  case IKE2_INTEG_HMAC_SHA2_512_256: return "HMAC-SHA2-512-256";
-  default: return "integrity";
-  }
+  if (id == IKE2_INTEG_NONE)
+    return NULL;
+  const char *name = ike2_integ_name(id);
+  return name ? name : "integrity";
 }
 
 char *ipsecdiag_esp_derived_suite(const ipsecdiag_esp_derived_t *sa, char *buf, gsize len)

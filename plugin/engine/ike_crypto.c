@@ -563,10 +563,9 @@ static const char *encr_or_unsupported(guint16 encr)
   return name ? name : "unsupported cipher";
 }
 
-static const char *integ_name(guint16 integ)
+const char *ike2_integ_name(guint16 integ)
 {
   switch (integ) {
-  case IKE2_INTEG_NONE: return "no integrity";
   case IKE2_INTEG_HMAC_MD5_96: return "HMAC-MD5-96";
   case IKE2_INTEG_HMAC_SHA1_96: return "HMAC-SHA1-96";
   case IKE2_INTEG_HMAC_MD5_128: return "HMAC-MD5-128";
@@ -575,9 +574,18 @@ static const char *integ_name(guint16 integ)
   case IKE2_INTEG_HMAC_SHA2_384_192: return "HMAC-SHA2-384-192";
   case IKE2_INTEG_HMAC_SHA2_512_256: return "HMAC-SHA2-512-256";
   case IKE2_INTEG_HMAC_SHA2_256_96: return "HMAC-SHA2-256-96";
-  case IKE2_INTEG_UNCHECKED: return "ICV not checked";
-  default: return "unsupported integrity";
+  default: return NULL;
   }
+}
+
+static const char *integ_name(guint16 integ)
+{
+  if (integ == IKE2_INTEG_NONE)
+    return "no integrity";
+  if (integ == IKE2_INTEG_UNCHECKED)
+    return "ICV not checked";
+  const char *name = ike2_integ_name(integ);
+  return name ? name : "unsupported integrity";
 }
 
 char *ike2_suite_describe(const ike2_suite_t *suite, char *buf, gsize len)
