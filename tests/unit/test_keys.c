@@ -201,7 +201,7 @@ test_ike2(void)
   g_assert_cmpuint(load_text(keys, text, errors), ==, 4);
   assert_errors(errors,
                 NAME ":1: ike2: no key (dh=, sk_d=, sk_ei=, sk_er=, sk_ai=, sk_ar=, sk_pi= or sk_pr=)",
-                NAME ":2: unknown entry 'sk_d=00': expected psk, dh, ike1, ike2, esp or a Wireshark table row",
+                NAME ":2: unknown entry 'sk_d=00': expected psk, dh, ike1, ike2, esp, child-dh or a Wireshark table row",
                 NULL);
   g_ptr_array_free(errors, TRUE);
   ipsecdiag_keys_free(keys);
@@ -644,7 +644,7 @@ test_errors_values(void)
   assert_one_error("esp spi=1 encr=\"\" enc_key=01",
                    NAME ":1: encr: empty, longer than 64 characters or holds a NUL");
   assert_one_error("vpn 1 2 3",
-                   NAME ":1: unknown entry 'vpn': expected psk, dh, ike1, ike2, esp or a Wireshark table row");
+                   NAME ":1: unknown entry 'vpn': expected psk, dh, ike1, ike2, esp, child-dh or a Wireshark table row");
 
   /* a secret of exactly IPSECDIAG_KEY_MAX bytes loads, one more does not */
   GString *line = g_string_new("psk ");
@@ -798,7 +798,7 @@ test_load_file(void)
   g_assert_cmpuint(ipsecdiag_keys_load_file(keys, path, errors), ==, 1);
   g_assert_cmpuint(errors->len, ==, 1);
   char *expected = g_strdup_printf("%s:2: unknown entry 'bad': expected psk, dh, ike1, ike2, "
-                                   "esp or a Wireshark table row", path);
+                                   "esp, child-dh or a Wireshark table row", path);
   g_assert_cmpstr(g_ptr_array_index(errors, 0), ==, expected);
   g_free(expected);
   g_ptr_array_set_size(errors, 0);
