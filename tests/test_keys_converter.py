@@ -269,7 +269,7 @@ def check_log(converter, keys_check, tshark, scenario_dir, log, out_dir):
     for fields in child_dh:
         check(fields.get("dh") in pfs_secrets, "%s: child-dh msgid %s is not a DH secret of the log"
               % (name, fields.get("msgid")))
-        check((fields.get("spi_i"), fields.get("spi_r")) in ike_spis,
+        check((fields.get("spi_i", fields.get("cookie_i")), fields.get("spi_r", fields.get("cookie_r"))) in ike_spis,
               "%s: child-dh msgid %s names no IKE SA of the file" % (name, fields.get("msgid")))
         check(re.fullmatch(r"\d+", fields.get("msgid", "")) is not None and fields.get("by") in (None, "i", "r"),
               "%s: child-dh msgid/by malformed: %s/%s" % (name, fields.get("msgid"), fields.get("by")))
@@ -319,7 +319,7 @@ def compare_sides(scenario, initiator, responder):
     for kind, key, fields in (("ike2", ("spi_i", "spi_r"), ("sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er", "dh")),
                               ("ike1", ("cookie_i", "cookie_r"), ike1_fields),
                               ("esp", ("spi",), ("enc_key", "auth_key")),
-                              ("child-dh", ("spi_i", "spi_r", "msgid", "by"), ("dh",))):
+                              ("child-dh", ("spi_i", "spi_r", "cookie_i", "cookie_r", "msgid", "by"), ("dh",))):
         left, right = index(initiator, kind, key), index(responder, kind, key)
         for sa in set(left) & set(right):
             common += 1

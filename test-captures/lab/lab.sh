@@ -1365,6 +1365,23 @@ Expected diagnosis: healthy; notes on the CHILD_SA rekeys started by the
 initiator. No warning."
 }
 
+register healthy-pfs-ikev1 "IKEv1 Main Mode + Quick Mode with PFS (modp2048 in the ESP proposal): KE in QI1/QR1"
+scn_healthy_pfs_ikev1() {
+	IKE_VERSION=1
+	EXPECT_initiator='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	EXPECT_responder='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	# a DH group in the ESP proposal: Quick Mode carries KE payloads and the
+	# IPsec SA's KEYMAT includes g(qm)^xy (RFC 2409 5.5)
+	ESP_PROPOSALS=aes256-sha256-modp2048
+	README_WHAT="A healthy IKEv1 tunnel whose ESP proposal includes a DH group on both sides
+(aes256-sha256-modp2048): Main Mode with PSK, then a Quick Mode with PFS (QI1 and
+QR1 carry KE payloads, MODP-2048, besides SA, nonce and IDs), so the IPsec SA's
+KEYMAT = prf(SKEYID_d, g(qm)^xy | protocol | SPI | Ni_b | Nr_b) (RFC 2409 5.5).
+After that, 3 pings each way through the tunnel (ESP-in-UDP on 4500).
+
+Expected diagnosis: healthy, no problem found."
+}
+
 register rekey-collision-ikev2 "IKEv2, both peers rekey the CHILD_SA at the same moment (equal lifetimes, no jitter)"
 scn_rekey_collision_ikev2() {
 	IKE_VERSION=2
