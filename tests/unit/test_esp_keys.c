@@ -8,7 +8,8 @@
  * encrypted, so the IKEv1 case also proves ike1_keymat on decrypted data.
  * rekey-pfs-ikev2 adds Child SAs rekeyed with PFS: with the keys file's
  * child-dh lines (charon's "DH secret" of each CREATE_CHILD_SA) their keys
- * are the ones charon logged too.
+ * are the ones charon logged too; healthy-pfs-ikev1 the same for a Quick Mode
+ * with PFS.
  */
 #include <arpa/inet.h>
 #include <glib.h>
@@ -388,6 +389,74 @@ static void test_ikev2_pfs_without_child_dh(void)
   }
 }
 
+/* healthy-pfs-ikev1: the first Quick Mode already uses PFS (KE in QI1/QR1).
+ * With a child-dh line naming it by cookies and message ID, both ESP SAs have
+ * the keys charon logged; without, none and the PFS problem. */
+static void test_ikev1_quick_mode_pfs_keymat(void)
+{
+  const char *scenario = "healthy-pfs-ikev1";
+  const fx_packet_t *first = NULL;
+  guint32 qm_message_id = 0;
+  for (const fx_packet_t *p = fx_packets; p->capture; p++) {
+    if (strcmp(p->capture, scenario) != 0)
+      continue;
+    if (!first)
+      first = p;
+    gsize len;
+    guint8 *data = unhex(p->hex, &len);
+    g_assert_cmpuint(len, >=, 28);
+    if (data[18] == 32 && !qm_message_id)        /* Quick Mode: its message ID is in the clear */
+      qm_message_id = (guint32)data[20] << 24 | (guint32)data[21] << 16 | (guint32)data[22] << 8 | data[23];
+    g_free(data);
+  }
+  g_assert_nonnull(first);
+  g_assert_cmpuint(qm_message_id, !=, 0);
+  const char *dh = log_value(scenario, "initiator", "shared Diffie Hellman secret");
+  const char *qm_dh = log_value(scenario, "initiator", "DH secret");
+  g_assert_nonnull(dh);
+  g_assert_nonnull(qm_dh);
+  /* the responder cookie from MR1 */
+  const fx_packet_t *second = first + 1;
+  g_assert_cmpstr(second->capture, ==, scenario);
+  for (guint with_child_dh = 0; with_child_dh < 2; with_child_dh++) {
+    char *text = g_strdup_printf("dh spi_i=%.16s %s\npsk \"%s\"\n%s%.16s%s%.16s msgid=%u %s\n", first->hex, dh,
+                                 lab_psk, with_child_dh ? "child-dh cookie_i=" : "# ", second->hex,
+                                 " cookie_r=", second->hex + 16, qm_message_id, qm_dh);
+    ipsecdiag_keys_t *keys;
+    ipsecdiag_engine_t *engine = feed_with_keys(scenario, text, &keys);
+    g_free(text);
+    if (!with_child_dh) {
+      g_assert_cmpuint(ipsecdiag_engine_esp_derived_count(engine), ==, 0);
+      guint problems = 0;
+      for (const fx_packet_t *p = fx_packets; p->capture; p++) {
+        const char *problem = strcmp(p->capture, scenario) ? NULL : ipsecdiag_engine_esp_keymat_problem(engine, p->frame);
+        if (problem) {
+          g_assert_nonnull(strstr(problem, "uses PFS"));
+          problems++;
+        }
+      }
+      g_assert_cmpuint(problems, ==, 1);
+    } else {
+      g_assert_cmpuint(ipsecdiag_engine_esp_derived_count(engine), ==, 2);
+      for (guint i = 0; i < 2; i++) {
+        const ipsecdiag_esp_derived_t *d = ipsecdiag_engine_esp_derived(engine, i);
+        g_assert_true(d->pfs);
+        g_assert_cmpuint(d->ike_version, ==, 1);
+        gboolean i2r = d->direction == IPSECDIAG_ESP_DIR_I2R;
+        for (guint side = 0; side < 2; side++) {
+          const char *who = side ? "responder" : "initiator";
+          assert_key(d->enc_key, d->enc_key_len, scenario, who,
+                     i2r ? "encryption initiator key" : "encryption responder key");
+          assert_key(d->auth_key, d->auth_key_len, scenario, who,
+                     i2r ? "integrity initiator key" : "integrity responder key");
+        }
+      }
+    }
+    ipsecdiag_engine_free(engine);
+    ipsecdiag_keys_free(keys);
+  }
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -398,5 +467,6 @@ int main(int argc, char **argv)
   g_test_add_func("/esp_keys/ike1_keymat_expansion", test_ike1_keymat_expansion);
   g_test_add_func("/esp_keys/ikev2_create_child_sa_pfs", test_ikev2_create_child_sa_pfs_keymat);
   g_test_add_func("/esp_keys/ikev2_pfs_without_child_dh", test_ikev2_pfs_without_child_dh);
+  g_test_add_func("/esp_keys/ikev1_quick_mode_pfs", test_ikev1_quick_mode_pfs_keymat);
   return g_test_run();
 }
