@@ -259,6 +259,21 @@ def check_log(converter, keys_check, tshark, scenario_dir, log, out_dir):
     if dumps.get("encryption initiator key"):
         check(len(esp) == sa_installs, "%s: %d esp entries for %d SAs installed" % (name, len(esp), sa_installs))
 
+    # PFS Child SAs: one child-dh per "DH secret" charon logged (CHILD_SA
+    # derivation with KE), the value that one, the SPIs an IKE SA of the log
+    child_dh = [f for kind, f in entries if kind == "child-dh"]
+    pfs_secrets = dumps.get("DH secret", [])
+    check(len(child_dh) == len(pfs_secrets),
+          "%s: %d child-dh entries for %d CHILD_SA DH secrets" % (name, len(child_dh), len(pfs_secrets)))
+    ike_spis = {(f.get("spi_i"), f.get("spi_r")) for f in ike2} | {(f.get("cookie_i"), f.get("cookie_r")) for f in ike1}
+    for fields in child_dh:
+        check(fields.get("dh") in pfs_secrets, "%s: child-dh msgid %s is not a DH secret of the log"
+              % (name, fields.get("msgid")))
+        check((fields.get("spi_i", fields.get("cookie_i")), fields.get("spi_r", fields.get("cookie_r"))) in ike_spis,
+              "%s: child-dh msgid %s names no IKE SA of the file" % (name, fields.get("msgid")))
+        check(re.fullmatch(r"\d+", fields.get("msgid", "")) is not None and fields.get("by") in (None, "i", "r"),
+              "%s: child-dh msgid/by malformed: %s/%s" % (name, fields.get("msgid"), fields.get("by")))
+
     # the plugin's reader takes the file as it is
     loaded = run([keys_check, out])
     check(loaded.returncode == 0, "%s: ipsecdiag-keys-check: %s" % (name, loaded.stderr.strip()))
@@ -300,10 +315,11 @@ def compare_sides(scenario, initiator, responder):
     ike1_fields = ("dh",) if "psk-mismatch" in scenario else ("skeyid", "skeyid_d", "skeyid_a", "skeyid_e", "enc_key", "dh")
 
     def index(entries, kind, key):
-        return {tuple(f[k] for k in key): f for k_, f in entries if k_ == kind}
+        return {tuple(f.get(k, "") for k in key): f for k_, f in entries if k_ == kind}
     for kind, key, fields in (("ike2", ("spi_i", "spi_r"), ("sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er", "dh")),
                               ("ike1", ("cookie_i", "cookie_r"), ike1_fields),
-                              ("esp", ("spi",), ("enc_key", "auth_key"))):
+                              ("esp", ("spi",), ("enc_key", "auth_key")),
+                              ("child-dh", ("spi_i", "spi_r", "cookie_i", "cookie_r", "msgid", "by"), ("dh",))):
         left, right = index(initiator, kind, key), index(responder, kind, key)
         for sa in set(left) & set(right):
             common += 1

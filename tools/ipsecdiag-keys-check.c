@@ -89,11 +89,22 @@ main(int argc, char **argv)
     print_secret("auth_key", &e->auth_key);
     printf(" source=%s\n", e->source);
   }
+  for (guint i = 0; i < ipsecdiag_keys_child_dh_count(keys); i++) {
+    const ipsecdiag_child_dh_t *e = ipsecdiag_keys_child_dh_nth(keys, i);
+    printf("child-dh");
+    print_spi("spi_i", e->spi_i);
+    print_spi("spi_r", e->spi_r);
+    printf(" msgid=%u by=%s", e->message_id,
+           e->by == IPSECDIAG_CHILD_DH_BY_INITIATOR ? "i" : e->by == IPSECDIAG_CHILD_DH_BY_RESPONDER ? "r" : "any");
+    print_secret("dh", &e->dh_secret);
+    printf(" source=%s\n", e->source);
+  }
   for (guint i = 0; i < errors->len; i++)
     fprintf(stderr, "%s\n", (const char *)g_ptr_array_index(errors, i));
-  printf("loaded %u lines: %u psk, %u ike1, %u ike2, %u esp; %u problems\n", loaded,
+  printf("loaded %u lines: %u psk, %u ike1, %u ike2, %u esp, %u child-dh; %u problems\n", loaded,
          ipsecdiag_keys_psk_count(keys), ipsecdiag_keys_ike1_count(keys),
-         ipsecdiag_keys_ike2_count(keys), ipsecdiag_keys_esp_count(keys), errors->len);
+         ipsecdiag_keys_ike2_count(keys), ipsecdiag_keys_esp_count(keys),
+         ipsecdiag_keys_child_dh_count(keys), errors->len);
   int status = errors->len ? 1 : 0;
   g_ptr_array_free(errors, TRUE);
   ipsecdiag_keys_free(keys);

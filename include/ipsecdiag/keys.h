@@ -3,7 +3,8 @@
  * ipsecdiag: the keys file. Secrets the engineer supplies so that encrypted
  * IKE can be read and PSKs verified: PSKs (optionally scoped to a peer
  * address or ID), DH shared secrets per IKE SA, IKEv1 derived keys per
- * cookie, IKEv2 SK_* per SPI pair, ESP keys per SPI. Wireshark's own
+ * cookie, IKEv2 SK_* per SPI pair, ESP keys per SPI, the DH secrets of
+ * Child SAs negotiated with PFS per exchange. Wireshark's own
  * ikev1_decryption_table and ikev2_decryption_table files load as they are.
  *
  * Plain C + glib: no epan headers. A bad line is reported with file and line
@@ -87,6 +88,26 @@ typedef struct {
   guint16 integ_id, integ_icv_len;               /* IANA transform type 3 */
 } ipsecdiag_esp_keys_t;
 
+/* Who sent the request of a Child SA exchange, by IKE SA role. */
+typedef enum {
+  IPSECDIAG_CHILD_DH_BY_ANY = 0,   /* not given: either */
+  IPSECDIAG_CHILD_DH_BY_INITIATOR, /* the IKE SA's original initiator (IKEv2 I flag set) */
+  IPSECDIAG_CHILD_DH_BY_RESPONDER,
+} ipsecdiag_child_dh_by_t;
+
+/* The DH shared secret (g^ir new, g(qm)^xy) of one Child SA negotiated with
+ * PFS: the KE payloads of an IKEv2 CREATE_CHILD_SA or IKEv1 Quick Mode.
+ * Keyed by the IKE SA's SPIs (cookies) and the exchange's message ID; IKEv2
+ * counts message IDs per requester, so `by` says whose request it was
+ * (IKEv1 Quick Mode message IDs are random and unique per ISAKMP SA). */
+typedef struct {
+  guint8 spi_i[IKE_SPI_LEN], spi_r[IKE_SPI_LEN];
+  guint32 message_id;
+  guint8 by;                       /* ipsecdiag_child_dh_by_t */
+  ipsecdiag_secret_t dh_secret;
+  char *source;
+} ipsecdiag_child_dh_t;
+
 typedef struct ipsecdiag_keys ipsecdiag_keys_t;
 
 ipsecdiag_keys_t *ipsecdiag_keys_new(void);
@@ -119,6 +140,15 @@ guint ipsecdiag_keys_ike1_count(const ipsecdiag_keys_t *keys);
 const ipsecdiag_ike1_keys_t *ipsecdiag_keys_ike1_nth(const ipsecdiag_keys_t *keys, guint index);
 guint ipsecdiag_keys_ike2_count(const ipsecdiag_keys_t *keys);
 const ipsecdiag_ike2_keys_t *ipsecdiag_keys_ike2_nth(const ipsecdiag_keys_t *keys, guint index);
+
+/* Child SA DH secrets (child-dh lines). The lookup prefers an entry whose
+ * `by` names the requester's role, then one without `by`; NULL none. */
+guint ipsecdiag_keys_child_dh_count(const ipsecdiag_keys_t *keys);
+const ipsecdiag_child_dh_t *ipsecdiag_keys_child_dh_nth(const ipsecdiag_keys_t *keys, guint index);
+const ipsecdiag_child_dh_t *ipsecdiag_keys_child_dh(const ipsecdiag_keys_t *keys,
+                                                    const guint8 spi_i[IKE_SPI_LEN],
+                                                    const guint8 spi_r[IKE_SPI_LEN], guint32 message_id,
+                                                    ipsecdiag_child_dh_by_t requester);
 
 /* Added to the draft: algorithm names as the keys file, Wireshark's tables,
  * strongSwan or IANA spell them ("AES-CBC-256 [RFC3602]", "aes256",

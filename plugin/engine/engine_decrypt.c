@@ -500,13 +500,23 @@ static void derive_child_esp(ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_
     return;
   }
   gboolean pfs = st->request_ke && pm->has_ke;
+  const ipsecdiag_child_dh_t *child_dh = NULL;
   if (pfs) {
-    /* KEYMAT would need the Child SA's own DH secret (g^ir new), which the
-     * keys file does not hold. */
-    engine_esp_keys_problem(engine, frame->frame,
-                            "the Child SA uses PFS and its DH secret is not in the keys file");
-    return;
+    /* KEYMAT includes the Child SA's own DH secret (g^ir new, g(qm)^xy):
+     * a child-dh entry names the exchange by the IKE SA's SPIs, its message
+     * ID and who sent the request (the peer that did not send this response). */
+    ipsecdiag_child_dh_by_t requester = role == IPSECDIAG_ROLE_RESPONDER ? IPSECDIAG_CHILD_DH_BY_INITIATOR
+                                                                         : IPSECDIAG_CHILD_DH_BY_RESPONDER;
+    child_dh = ipsecdiag_keys_child_dh(engine->keys, pm->spi_i, pm->spi_r, pm->message_id, requester);
+    if (!child_dh || !child_dh->dh_secret.len) {
+      engine_esp_keys_problem(engine, frame->frame,
+                              "the Child SA uses PFS and its DH secret is not in the keys file "
+                              "(child-dh line for this exchange)");
+      return;
+    }
   }
+  const guint8 *g_new = child_dh ? child_dh->dh_secret.data : NULL;
+  gsize g_new_len = child_dh ? child_dh->dh_secret.len : 0;
   const guint8 *ni = NULL, *nr = NULL;
   gsize ni_len = 0, nr_len = 0;
   if (!(pm->major_version == 2 && pm->exchange_type == IKEV2_EXCH_IKE_AUTH)) {
@@ -530,12 +540,13 @@ static void derive_child_esp(ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_
   gboolean ok;
   if (pm->major_version == 2) {
     /* Initiator to responder first: SK_ei | SK_ai | SK_er | SK_ar of ESP. */
-    ok = ike_decrypt_sa_keymat(st->sa, side, NULL, 0, 3, 0, ni, ni_len, nr, nr_len, keymat, 2 * dir_len, &why);
+    ok = ike_decrypt_sa_keymat(st->sa, side, g_new, g_new_len, 3, 0, ni, ni_len, nr, nr_len, keymat,
+                               2 * dir_len, &why);
   } else {
     /* One KEYMAT per SPI: the receiver's SPI names the direction. */
-    ok = ike_decrypt_sa_keymat(st->sa, side, NULL, 0, 3, response_spi, ni, ni_len, nr, nr_len, keymat, dir_len,
-                               &why)
-         && ike_decrypt_sa_keymat(st->sa, side, NULL, 0, 3, request_spi, ni, ni_len, nr, nr_len,
+    ok = ike_decrypt_sa_keymat(st->sa, side, g_new, g_new_len, 3, response_spi, ni, ni_len, nr, nr_len, keymat,
+                               dir_len, &why)
+         && ike_decrypt_sa_keymat(st->sa, side, g_new, g_new_len, 3, request_spi, ni, ni_len, nr, nr_len,
                                   keymat + dir_len, dir_len, &why);
   }
   if (!ok) {
@@ -548,6 +559,7 @@ static void derive_child_esp(ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_
   gboolean exchange_initiator_is_ike_initiator = role == IPSECDIAG_ROLE_RESPONDER;
   ipsecdiag_esp_derived_t d;
   memset(&d, 0, sizeof d);
+  d.pfs = pfs;
   esp_derived_fill(&d, tunnel, frame->frame, &suite, keymat, enc_len, integ_len);
   d.spi = response_spi;
   d.src = pkt->dst.addr;

@@ -26,6 +26,7 @@ struct ipsecdiag_keys {
   GPtrArray *ike1;   /* ipsecdiag_ike1_keys_t* */
   GPtrArray *ike2;   /* ipsecdiag_ike2_keys_t* */
   GPtrArray *esp;    /* ipsecdiag_esp_keys_t* */
+  GPtrArray *child_dh; /* ipsecdiag_child_dh_t* */
   guint entries;     /* lines accepted, bounded by IPSECDIAG_KEYS_MAX_ENTRIES */
 };
 
@@ -130,6 +131,15 @@ esp_free(gpointer p)
   g_free(e);
 }
 
+static void
+child_dh_free(gpointer p)
+{
+  ipsecdiag_child_dh_t *e = p;
+  secret_clear(&e->dh_secret);
+  g_free(e->source);
+  g_free(e);
+}
+
 ipsecdiag_keys_t *
 ipsecdiag_keys_new(void)
 {
@@ -138,6 +148,7 @@ ipsecdiag_keys_new(void)
   keys->ike1 = g_ptr_array_new_with_free_func(ike1_free);
   keys->ike2 = g_ptr_array_new_with_free_func(ike2_free);
   keys->esp = g_ptr_array_new_with_free_func(esp_free);
+  keys->child_dh = g_ptr_array_new_with_free_func(child_dh_free);
   return keys;
 }
 
@@ -150,6 +161,7 @@ ipsecdiag_keys_free(ipsecdiag_keys_t *keys)
   g_ptr_array_free(keys->ike1, TRUE);
   g_ptr_array_free(keys->ike2, TRUE);
   g_ptr_array_free(keys->esp, TRUE);
+  g_ptr_array_free(keys->child_dh, TRUE);
   g_free(keys);
 }
 
@@ -199,6 +211,40 @@ const ipsecdiag_ike2_keys_t *
 ipsecdiag_keys_ike2_nth(const ipsecdiag_keys_t *keys, guint index)
 {
   return keys && index < keys->ike2->len ? g_ptr_array_index(keys->ike2, index) : NULL;
+}
+
+guint
+ipsecdiag_keys_child_dh_count(const ipsecdiag_keys_t *keys)
+{
+  return keys ? keys->child_dh->len : 0;
+}
+
+const ipsecdiag_child_dh_t *
+ipsecdiag_keys_child_dh_nth(const ipsecdiag_keys_t *keys, guint index)
+{
+  return keys && index < keys->child_dh->len ? g_ptr_array_index(keys->child_dh, index) : NULL;
+}
+
+const ipsecdiag_child_dh_t *
+ipsecdiag_keys_child_dh(const ipsecdiag_keys_t *keys, const guint8 spi_i[IKE_SPI_LEN],
+                        const guint8 spi_r[IKE_SPI_LEN], guint32 message_id, ipsecdiag_child_dh_by_t requester)
+{
+  if (!keys || !spi_i || !spi_r)
+    return NULL;
+  const ipsecdiag_child_dh_t *any = NULL;
+  for (guint i = 0; i < keys->child_dh->len; i++) {
+    const ipsecdiag_child_dh_t *e = g_ptr_array_index(keys->child_dh, i);
+    if (e->message_id != message_id || memcmp(e->spi_i, spi_i, IKE_SPI_LEN) != 0 ||
+        memcmp(e->spi_r, spi_r, IKE_SPI_LEN) != 0)
+      continue;
+    if (e->by == IPSECDIAG_CHILD_DH_BY_ANY) {
+      if (!any)
+        any = e;
+    } else if (requester == IPSECDIAG_CHILD_DH_BY_ANY || e->by == requester) {
+      return e;
+    }
+  }
+  return any;
 }
 
 const ipsecdiag_ike1_keys_t *
@@ -788,6 +834,7 @@ canonical_field(const char *key)
     { "enc", "enc_key" }, { "ekey", "enc_key" }, { "akey", "auth_key" },
     { "g_xy", "dh" }, { "g_ir", "dh" }, { "dh_secret", "dh" }, { "key", "secret" },
     { "auth", "integ" }, { "encryption", "encr" }, { "integrity", "integ" },
+    { "message_id", "msgid" }, { "mid", "msgid" },
   };
   for (guint i = 0; i < G_N_ELEMENTS(aliases); i++)
     if (strcmp(key, aliases[i][0]) == 0)
@@ -977,7 +1024,7 @@ check_ike2_lengths(load_ctx_t *ctx, ipsecdiag_ike2_keys_t *e)
 
 /* ---- keyword lines ---- */
 
-typedef enum { KIND_PSK, KIND_DH, KIND_IKE1, KIND_IKE2, KIND_ESP } line_kind_t;
+typedef enum { KIND_PSK, KIND_DH, KIND_IKE1, KIND_IKE2, KIND_ESP, KIND_CHILD_DH } line_kind_t;
 
 /* Fields each kind accepts (canonical names); "secret" is the positional value. */
 static gboolean
@@ -990,8 +1037,10 @@ field_allowed(line_kind_t kind, const char *field)
   static const char *const ike2[] = { "spi_i", "spi_r", "dh", "sk_d", "sk_ai", "sk_ar", "sk_ei",
                                       "sk_er", "sk_pi", "sk_pr", "encr", "integ", NULL };
   static const char *const esp[] = { "spi", "src", "dst", "encr", "enc_key", "integ", "auth_key", NULL };
+  static const char *const child_dh[] = { "secret", "spi_i", "spi_r", "cookie_i", "cookie_r", "msgid", "by",
+                                          "dh", NULL };
   const char *const *list = kind == KIND_PSK ? psk : kind == KIND_DH ? dh : kind == KIND_IKE1 ? ike1
-                            : kind == KIND_IKE2 ? ike2 : esp;
+                            : kind == KIND_IKE2 ? ike2 : kind == KIND_CHILD_DH ? child_dh : esp;
   for (guint i = 0; list[i]; i++)
     if (strcmp(list[i], field) == 0)
       return TRUE;
@@ -1015,7 +1064,7 @@ check_fields(load_ctx_t *ctx, line_kind_t kind, const char *keyword, token_t *to
   for (guint i = 0; i < count; i++) {
     token_t *t = &tokens[i];
     if (!t->key) {
-      if (kind != KIND_PSK && kind != KIND_DH) {
+      if (kind != KIND_PSK && kind != KIND_DH && kind != KIND_CHILD_DH) {
         report(ctx, "%s: value without a field name (write field=value)", keyword);
         return FALSE;
       }
@@ -1317,6 +1366,98 @@ line_esp(load_ctx_t *ctx, const token_t *tokens, guint count)
   return TRUE;
 }
 
+/* A message ID: decimal as charon logs it ("CREATE_CHILD_SA request 2",
+ * "QUICK_MODE request 2745812474"), or 0x and up to 8 hex digits. */
+static gboolean
+parse_message_id(load_ctx_t *ctx, const char *text, guint32 *out)
+{
+  guint64 value = 0;
+  const char *p = text;
+  gboolean hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+  if (hex)
+    p += 2;
+  gsize digits = strlen(p);
+  if (digits == 0 || digits > (hex ? 8 : 10)) {
+    report(ctx, "msgid: expected a decimal number or 0x and 1 to 8 hex digits");
+    return FALSE;
+  }
+  for (; *p; p++) {
+    int v = hex ? g_ascii_xdigit_value(*p) : g_ascii_digit_value(*p);
+    if (v < 0) {
+      report(ctx, "msgid: not a %s number", hex ? "hex" : "decimal");
+      return FALSE;
+    }
+    value = value * (hex ? 16 : 10) + (guint64)v;
+  }
+  if (value > G_MAXUINT32) {
+    report(ctx, "msgid: larger than 32 bits");
+    return FALSE;
+  }
+  *out = (guint32)value;
+  return TRUE;
+}
+
+static gboolean
+line_child_dh(load_ctx_t *ctx, const token_t *tokens, guint count)
+{
+  ipsecdiag_child_dh_t *e = g_new0(ipsecdiag_child_dh_t, 1);
+  gboolean has_r = FALSE;
+  const token_t *msgid = find_field(tokens, count, "msgid");
+  const token_t *by = find_field(tokens, count, "by");
+  const token_t *secret = find_field(tokens, count, "secret");
+  const token_t *dh = find_field(tokens, count, "dh");
+  gboolean ok = sa_spis(ctx, "child-dh", tokens, count, e->spi_i, &has_r, e->spi_r);
+  if (ok && secret && dh) {
+    report(ctx, "child-dh: give the secret once (bare or as dh=)");
+    ok = FALSE;
+  }
+  if (!secret)
+    secret = dh;
+  if (ok && !has_r) {
+    /* a Child SA exchange always has both SPIs: without it a match would be a guess */
+    report(ctx, "child-dh: the responder SPI (spi_r= or cookie_r=) is missing");
+    ok = FALSE;
+  }
+  if (ok && !msgid) {
+    report(ctx, "child-dh: msgid= (the message ID of the exchange) is missing");
+    ok = FALSE;
+  }
+  ok = ok && parse_message_id(ctx, msgid->value, &e->message_id);
+  if (ok && by) {
+    if (g_ascii_strcasecmp(by->value, "i") == 0 || g_ascii_strcasecmp(by->value, "initiator") == 0)
+      e->by = IPSECDIAG_CHILD_DH_BY_INITIATOR;
+    else if (g_ascii_strcasecmp(by->value, "r") == 0 || g_ascii_strcasecmp(by->value, "responder") == 0)
+      e->by = IPSECDIAG_CHILD_DH_BY_RESPONDER;
+    else {
+      report(ctx, "child-dh: by must be i (initiator) or r (responder)");
+      ok = FALSE;
+    }
+  }
+  if (ok && !secret) {
+    report(ctx, "child-dh: no secret");
+    ok = FALSE;
+  }
+  ok = ok && token_secret(ctx, secret, "child-dh", FALSE, &e->dh_secret);
+  if (!ok) {
+    child_dh_free(e);
+    return FALSE;
+  }
+  for (guint i = 0; i < ctx->keys->child_dh->len; i++) {
+    const ipsecdiag_child_dh_t *old = g_ptr_array_index(ctx->keys->child_dh, i);
+    if (old->message_id == e->message_id && old->by == e->by && memcmp(old->spi_i, e->spi_i, IKE_SPI_LEN) == 0 &&
+        memcmp(old->spi_r, e->spi_r, IKE_SPI_LEN) == 0) {
+      if (!secret_equal(&old->dh_secret, &e->dh_secret))
+        report(ctx, "child-dh differs from the one given at %s for the same exchange; the first is kept",
+               old->source);
+      child_dh_free(e);
+      return TRUE;
+    }
+  }
+  e->source = source_here(ctx);
+  g_ptr_array_add(ctx->keys->child_dh, e);
+  return TRUE;
+}
+
 static gboolean
 keyword_line(load_ctx_t *ctx, line_kind_t kind, const char *keyword, const char *rest)
 {
@@ -1330,6 +1471,7 @@ keyword_line(load_ctx_t *ctx, line_kind_t kind, const char *keyword, const char 
     case KIND_IKE1: ok = line_ike1(ctx, tokens, count); break;
     case KIND_IKE2: ok = line_ike2(ctx, tokens, count); break;
     case KIND_ESP: ok = line_esp(ctx, tokens, count); break;
+    case KIND_CHILD_DH: ok = line_child_dh(ctx, tokens, count); break;
     }
   }
   tokens_clear(tokens, count);
@@ -1525,7 +1667,7 @@ load_line(load_ctx_t *ctx, const char *line)
     line_kind_t kind;
   } keywords[] = {
     { "psk", KIND_PSK }, { "dh", KIND_DH }, { "ike1", KIND_IKE1 }, { "ike2", KIND_IKE2 },
-    { "esp", KIND_ESP },
+    { "esp", KIND_ESP }, { "child-dh", KIND_CHILD_DH },
   };
   gsize word_len = strcspn(line, " \t,");
   for (guint i = 0; i < G_N_ELEMENTS(keywords); i++) {
@@ -1547,7 +1689,7 @@ load_line(load_ctx_t *ctx, const char *line)
     ctx->keys->entries++;
     return TRUE;
   }
-  report(ctx, "unknown entry '%.*s': expected psk, dh, ike1, ike2, esp or a Wireshark table row",
+  report(ctx, "unknown entry '%.*s': expected psk, dh, ike1, ike2, esp, child-dh or a Wireshark table row",
          (int)MIN(word_len, 32), line);
   return FALSE;
 }

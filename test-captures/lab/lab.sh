@@ -1336,6 +1336,52 @@ Expected diagnosis: healthy; notes on the Quick Mode rekeys (~10 s intervals,
 started by the initiator), the phase 1 renewal and the deletes. No warning."
 }
 
+register rekey-pfs-ikev2 "IKEv2 CHILD_SA with PFS (modp2048 in the ESP proposal) rekeyed every 8 s: CREATE_CHILD_SA with KE"
+scn_rekey_pfs_ikev2() {
+	IKE_VERSION=2
+	EXPECT_initiator='>500:34 <500:34 >4500:35 <4500:35 >4500:36 <4500:36 >4500:37 <4500:37 >4500:36 <4500:36 >4500:37 <4500:37 | esp >26 <26'
+	EXPECT_responder='>500:34 <500:34 >4500:35 <4500:35 >4500:36 <4500:36 >4500:37 <4500:37 >4500:36 <4500:36 >4500:37 <4500:37 | esp >26 <26'
+	# a DH group in the ESP proposal: every CREATE_CHILD_SA rekey carries a
+	# KE payload and the new Child SA's KEYMAT includes its own DH secret
+	ESP_PROPOSALS=aes256-sha256-modp2048
+	INITIATOR_EXTRA_CHILD_CONF="rekey_time = 8s
+life_time = 12s
+rand_time = 0s"
+	RESPONDER_EXTRA_CONN_CONF="rekey_time = 10m"
+	RESPONDER_EXTRA_CHILD_CONF="rekey_time = 10m"
+	hook_run() { run_healthy; ping_a_for 20; }
+	TAIL=1
+	README_WHAT="A healthy IKEv2 tunnel whose ESP proposal includes a DH group on both sides
+(aes256-sha256-modp2048), so the Child SA uses PFS. The initiator's CHILD_SA
+rekey_time is 8 s (life_time 12s, rand_time 0); the responder keeps 10 minutes and
+the IKE SA is not rekeyed. After IKE_SA_INIT / IKE_AUTH (the first Child SA is
+keyed from SK_d without DH, as RFC 7296 1.2 says) and pings both ways, site A pings
+site B once a second for about 20 s while the initiator rekeys the Child SA every
+8 s: each CREATE_CHILD_SA carries a KE payload (MODP-2048) and Nonces, so the new
+Child SA's KEYMAT = prf+(SK_d, g^ir (new) | Ni | Nr) (RFC 7296 2.17), followed by
+an INFORMATIONAL deleting the old Child SA.
+
+Expected diagnosis: healthy; notes on the CHILD_SA rekeys started by the
+initiator. No warning."
+}
+
+register healthy-pfs-ikev1 "IKEv1 Main Mode + Quick Mode with PFS (modp2048 in the ESP proposal): KE in QI1/QR1"
+scn_healthy_pfs_ikev1() {
+	IKE_VERSION=1
+	EXPECT_initiator='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	EXPECT_responder='>500:2 <500:2 >500:2 <500:2 >4500:2 <4500:2 >4500:32 <4500:32 >4500:32 | esp >6 <6'
+	# a DH group in the ESP proposal: Quick Mode carries KE payloads and the
+	# IPsec SA's KEYMAT includes g(qm)^xy (RFC 2409 5.5)
+	ESP_PROPOSALS=aes256-sha256-modp2048
+	README_WHAT="A healthy IKEv1 tunnel whose ESP proposal includes a DH group on both sides
+(aes256-sha256-modp2048): Main Mode with PSK, then a Quick Mode with PFS (QI1 and
+QR1 carry KE payloads, MODP-2048, besides SA, nonce and IDs), so the IPsec SA's
+KEYMAT = prf(SKEYID_d, g(qm)^xy | protocol | SPI | Ni_b | Nr_b) (RFC 2409 5.5).
+After that, 3 pings each way through the tunnel (ESP-in-UDP on 4500).
+
+Expected diagnosis: healthy, no problem found."
+}
+
 register rekey-collision-ikev2 "IKEv2, both peers rekey the CHILD_SA at the same moment (equal lifetimes, no jitter)"
 scn_rekey_collision_ikev2() {
 	IKE_VERSION=2

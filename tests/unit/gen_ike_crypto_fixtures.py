@@ -29,9 +29,9 @@ WIRESHARK = [
     "ikev2-decrypt-aes256gcm16.pcap", "ikev2-decrypt-aes256gcm8.pcap",
 ]
 LAB = ["healthy-ikev1", "healthy-ikev2", "psk-mismatch-ikev1", "psk-mismatch-ikev2",
-       "aggressive-psk-ikev1", "ts-mismatch-ikev2"]
+       "aggressive-psk-ikev1", "ts-mismatch-ikev2", "rekey-pfs-ikev2", "healthy-pfs-ikev1"]
 LOG_NAMES = re.compile(r"^(shared Diffie Hellman secret|SKEYID|SKEYID_d|SKEYID_a|SKEYID_e|"
-                       r"encryption key Ka|initial IV|next IV for MID \d+|HASH_I|HASH_R|"
+                       r"encryption key Ka|DH secret|initial IV|next IV for MID \d+|HASH_I|HASH_R|"
                        r"Hash\(\d\)|SKEYSEED|Sk_\w+ secret|secret|"
                        r"AUTH = prf\(prf\(secret, keypad\), octets\)|"
                        r"(encryption|integrity) (initiator|responder) key)$")

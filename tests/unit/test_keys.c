@@ -201,7 +201,7 @@ test_ike2(void)
   g_assert_cmpuint(load_text(keys, text, errors), ==, 4);
   assert_errors(errors,
                 NAME ":1: ike2: no key (dh=, sk_d=, sk_ei=, sk_er=, sk_ai=, sk_ar=, sk_pi= or sk_pr=)",
-                NAME ":2: unknown entry 'sk_d=00': expected psk, dh, ike1, ike2, esp or a Wireshark table row",
+                NAME ":2: unknown entry 'sk_d=00': expected psk, dh, ike1, ike2, esp, child-dh or a Wireshark table row",
                 NULL);
   g_ptr_array_free(errors, TRUE);
   ipsecdiag_keys_free(keys);
@@ -644,7 +644,7 @@ test_errors_values(void)
   assert_one_error("esp spi=1 encr=\"\" enc_key=01",
                    NAME ":1: encr: empty, longer than 64 characters or holds a NUL");
   assert_one_error("vpn 1 2 3",
-                   NAME ":1: unknown entry 'vpn': expected psk, dh, ike1, ike2, esp or a Wireshark table row");
+                   NAME ":1: unknown entry 'vpn': expected psk, dh, ike1, ike2, esp, child-dh or a Wireshark table row");
 
   /* a secret of exactly IPSECDIAG_KEY_MAX bytes loads, one more does not */
   GString *line = g_string_new("psk ");
@@ -798,7 +798,7 @@ test_load_file(void)
   g_assert_cmpuint(ipsecdiag_keys_load_file(keys, path, errors), ==, 1);
   g_assert_cmpuint(errors->len, ==, 1);
   char *expected = g_strdup_printf("%s:2: unknown entry 'bad': expected psk, dh, ike1, ike2, "
-                                   "esp or a Wireshark table row", path);
+                                   "esp, child-dh or a Wireshark table row", path);
   g_assert_cmpstr(g_ptr_array_index(errors, 0), ==, expected);
   g_free(expected);
   g_ptr_array_set_size(errors, 0);
@@ -880,6 +880,95 @@ test_mask(void)
   ipsecdiag_keys_free(keys);
 }
 
+/* child-dh: the DH secret of one Child SA exchange with PFS, by SPIs,
+ * message ID (decimal or 0x hex) and requester role; lookups prefer the
+ * entry naming the requester, then one without by=. */
+static void
+test_child_dh(void)
+{
+  ipsecdiag_keys_t *keys = ipsecdiag_keys_new();
+  GPtrArray *errors = new_errors();
+  const char *text =
+    "child-dh spi_i=e6da065e704791bb spi_r=8487cecf59d1d2cc msgid=2 by=i dh=3191:75e2\n"
+    "CHILD-DH cookie_i=0x1111111111111111 cookie_r=2222222222222222 message_id=0xa3a8f1fa 0a0b0c0d\n"
+    "child-dh spi_i=e6da065e704791bb spi_r=8487cecf59d1d2cc msgid=2 by=responder 5555\n"
+    "child-dh spi_i=e6da065e704791bb spi_r=8487cecf59d1d2cc msgid=7 6666\n"
+    "# the same exchange again with the same value: merged silently\n"
+    "child-dh spi_i=e6da065e704791bb spi_r=8487cecf59d1d2cc msgid=2 by=i 319175e2\n";
+  g_assert_cmpuint(load_text(keys, text, errors), ==, 5);
+  assert_errors(errors, NULL);
+  g_assert_cmpuint(ipsecdiag_keys_child_dh_count(keys), ==, 4);
+  g_assert_null(ipsecdiag_keys_child_dh_nth(keys, 4));
+
+  const guint8 spi_i[8] = {0xe6, 0xda, 0x06, 0x5e, 0x70, 0x47, 0x91, 0xbb};
+  const guint8 spi_r[8] = {0x84, 0x87, 0xce, 0xcf, 0x59, 0xd1, 0xd2, 0xcc};
+  const ipsecdiag_child_dh_t *e = ipsecdiag_keys_child_dh(keys, spi_i, spi_r, 2, IPSECDIAG_CHILD_DH_BY_INITIATOR);
+  g_assert_nonnull(e);
+  g_assert_cmpuint(e->message_id, ==, 2);
+  g_assert_cmpuint(e->by, ==, IPSECDIAG_CHILD_DH_BY_INITIATOR);
+  assert_secret_hex(&e->dh_secret, "319175e2");
+  g_assert_cmpstr(e->source, ==, NAME ":1");
+  e = ipsecdiag_keys_child_dh(keys, spi_i, spi_r, 2, IPSECDIAG_CHILD_DH_BY_RESPONDER);
+  g_assert_nonnull(e);
+  assert_secret_hex(&e->dh_secret, "5555");
+  /* without by= the entry serves either requester */
+  e = ipsecdiag_keys_child_dh(keys, spi_i, spi_r, 7, IPSECDIAG_CHILD_DH_BY_RESPONDER);
+  g_assert_nonnull(e);
+  assert_secret_hex(&e->dh_secret, "6666");
+  g_assert_cmpuint(e->by, ==, IPSECDIAG_CHILD_DH_BY_ANY);
+  /* another message ID or responder SPI: nothing */
+  g_assert_null(ipsecdiag_keys_child_dh(keys, spi_i, spi_r, 3, IPSECDIAG_CHILD_DH_BY_INITIATOR));
+  g_assert_null(ipsecdiag_keys_child_dh(keys, spi_i, spi_i, 2, IPSECDIAG_CHILD_DH_BY_INITIATOR));
+  g_assert_null(ipsecdiag_keys_child_dh(NULL, spi_i, spi_r, 2, IPSECDIAG_CHILD_DH_BY_INITIATOR));
+  /* IKEv1: cookies and a hex Quick Mode message ID */
+  const guint8 c_i[8] = {0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11};
+  const guint8 c_r[8] = {0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22};
+  e = ipsecdiag_keys_child_dh(keys, c_i, c_r, 0xa3a8f1fau, IPSECDIAG_CHILD_DH_BY_ANY);
+  g_assert_nonnull(e);
+  assert_secret_hex(&e->dh_secret, "0a0b0c0d");
+  g_ptr_array_free(errors, TRUE);
+  ipsecdiag_keys_free(keys);
+}
+
+static void
+test_child_dh_errors(void)
+{
+  ipsecdiag_keys_t *keys = ipsecdiag_keys_new();
+  GPtrArray *errors = new_errors();
+  const char *text =
+    "child-dh spi_i=e6da065e704791bb msgid=2 0102\n"
+    "child-dh spi_i=e6da065e704791bb spi_r=8487cecf59d1d2cc 0102\n"
+    "child-dh spi_i=e6da065e704791bb spi_r=8487cecf59d1d2cc msgid=4294967296 0102\n"
+    "child-dh spi_i=e6da065e704791bb spi_r=8487cecf59d1d2cc msgid=0x123456789 0102\n"
+    "child-dh spi_i=e6da065e704791bb spi_r=8487cecf59d1d2cc msgid=2x 0102\n"
+    "child-dh spi_i=e6da065e704791bb spi_r=8487cecf59d1d2cc msgid=2 by=both 0102\n"
+    "child-dh spi_i=e6da065e704791bb spi_r=8487cecf59d1d2cc msgid=2\n"
+    "child-dh spi_i=e6da065e704791bb spi_r=8487cecf59d1d2cc msgid=2 dh=0102 0102\n"
+    "child-dh spi_i=e6da065e704791bb spi_r=8487cecf59d1d2cc msgid=2 \"text\"\n"
+    "child-dh spi_i=e6da065e704791bb spi_r=8487cecf59d1d2cc msgid=2 sk_d=0102\n"
+    "child-dh spi_i=e6da065e704791bb spi_r=8487cecf59d1d2cc msgid=4294967295 by=r 0a\n"
+    "child-dh spi_i=e6da065e704791bb spi_r=8487cecf59d1d2cc msgid=4294967295 by=r 0b\n";
+  g_assert_cmpuint(load_text(keys, text, errors), ==, 2);
+  assert_errors(errors,
+                NAME ":1: child-dh: the responder SPI (spi_r= or cookie_r=) is missing",
+                NAME ":2: child-dh: msgid= (the message ID of the exchange) is missing",
+                NAME ":3: msgid: larger than 32 bits",
+                NAME ":4: msgid: expected a decimal number or 0x and 1 to 8 hex digits",
+                NAME ":5: msgid: not a decimal number",
+                NAME ":6: child-dh: by must be i (initiator) or r (responder)",
+                NAME ":7: child-dh: no secret",
+                NAME ":8: child-dh: give the secret once (bare or as dh=)",
+                NAME ":9: child-dh must be hex, not a quoted string",
+                NAME ":10: child-dh: unknown field 'sk_d'",
+                NAME ":12: child-dh differs from the one given at " NAME ":11 for the same exchange; the first is kept",
+                NULL);
+  g_assert_cmpuint(ipsecdiag_keys_child_dh_count(keys), ==, 1);
+  assert_secret_hex(&ipsecdiag_keys_child_dh_nth(keys, 0)->dh_secret, "0a");
+  g_assert_cmpuint(ipsecdiag_keys_child_dh_nth(keys, 0)->message_id, ==, G_MAXUINT32);
+  g_ptr_array_free(errors, TRUE);
+  ipsecdiag_keys_free(keys);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -891,6 +980,8 @@ main(int argc, char **argv)
   g_test_add_func("/keys/merge-conflict", test_merge_conflict);
   g_test_add_func("/keys/merge-fills-in", test_merge_fills_in);
   g_test_add_func("/keys/esp", test_esp);
+  g_test_add_func("/keys/child-dh", test_child_dh);
+  g_test_add_func("/keys/errors/child-dh", test_child_dh_errors);
   g_test_add_func("/keys/wireshark/ikev1", test_wireshark_ikev1_table);
   g_test_add_func("/keys/wireshark/ikev2", test_wireshark_ikev2_table);
   g_test_add_func("/keys/wireshark/esp_sa", test_wireshark_esp_sa);
