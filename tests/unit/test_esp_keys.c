@@ -43,12 +43,18 @@ static char *tohex(const guint8 *data, gsize len)
   return g_string_free(s, FALSE);
 }
 
-static const char *log_value(const char *scenario, const char *side, const char *name)
+/* The nth (0-based) value charon logged under name for a scenario side. */
+static const char *log_value_nth(const char *scenario, const char *side, const char *name, guint nth)
 {
   for (const fx_log_t *l = fx_logs; l->scenario; l++)
-    if (!strcmp(l->scenario, scenario) && !strcmp(l->side, side) && !strcmp(l->name, name))
+    if (!strcmp(l->scenario, scenario) && !strcmp(l->side, side) && !strcmp(l->name, name) && nth-- == 0)
       return l->hex;
   return NULL;
+}
+
+static const char *log_value(const char *scenario, const char *side, const char *name)
+{
+  return log_value_nth(scenario, side, name, 0);
 }
 
 static void set_addr(ipsecdiag_endpoint_t *ep, const char *text, guint16 port)
@@ -57,6 +63,26 @@ static void set_addr(ipsecdiag_endpoint_t *ep, const char *text, guint16 port)
   ep->addr.family = 4;
   g_assert_cmpint(inet_pton(AF_INET, text, ep->addr.bytes), ==, 1);
   ep->port = port;
+}
+
+/* Feeds every IKE message of a lab scenario's initiator capture to engine. */
+static void feed_capture(ipsecdiag_engine_t *engine, const char *scenario)
+{
+  for (const fx_packet_t *p = fx_packets; p->capture; p++) {
+    if (strcmp(p->capture, scenario) != 0)
+      continue;
+    ipsecdiag_packet_t pkt;
+    memset(&pkt, 0, sizeof pkt);
+    pkt.frame = p->frame;
+    pkt.time = p->time;
+    set_addr(&pkt.src, p->src, (guint16)p->sport);
+    set_addr(&pkt.dst, p->dst, (guint16)p->dport);
+    pkt.non_esp_marker = p->sport == 4500 || p->dport == 4500;
+    gsize len;
+    guint8 *data = unhex(p->hex, &len);
+    ipsecdiag_engine_feed_ike(engine, &pkt, data, len);
+    g_free(data);
+  }
 }
 
 /* Feeds every IKE message of a lab scenario (initiator capture) to an engine
@@ -85,21 +111,7 @@ static ipsecdiag_engine_t *run_scenario(const char *scenario, ipsecdiag_keys_t *
   ipsecdiag_engine_set_keys(engine, keys);
   set_addr(initiator, first->src, (guint16)first->sport);
   set_addr(responder, first->dst, (guint16)first->dport);
-  for (const fx_packet_t *p = fx_packets; p->capture; p++) {
-    if (strcmp(p->capture, scenario) != 0)
-      continue;
-    ipsecdiag_packet_t pkt;
-    memset(&pkt, 0, sizeof pkt);
-    pkt.frame = p->frame;
-    pkt.time = p->time;
-    set_addr(&pkt.src, p->src, (guint16)p->sport);
-    set_addr(&pkt.dst, p->dst, (guint16)p->dport);
-    pkt.non_esp_marker = p->sport == 4500 || p->dport == 4500;
-    gsize len;
-    guint8 *data = unhex(p->hex, &len);
-    ipsecdiag_engine_feed_ike(engine, &pkt, data, len);
-    g_free(data);
-  }
+  feed_capture(engine, scenario);
   *keys_out = keys;
   return engine;
 }
@@ -239,15 +251,6 @@ static void test_ike1_keymat_expansion(void)
   g_assert_false(ike1_keymat(&k, NULL, 0, 3, 1, ni, sizeof ni, nr, sizeof nr, out, sizeof out));
 }
 
-/* The nth (0-based) value charon logged under name for a scenario side. */
-static const char *log_value_nth(const char *scenario, const char *side, const char *name, guint nth)
-{
-  for (const fx_log_t *l = fx_logs; l->scenario; l++)
-    if (!strcmp(l->scenario, scenario) && !strcmp(l->side, side) && !strcmp(l->name, name) && nth-- == 0)
-      return l->hex;
-  return NULL;
-}
-
 /* Feeds the initiator capture of scenario to an engine with keys_text. */
 static ipsecdiag_engine_t *feed_with_keys(const char *scenario, const char *keys_text, ipsecdiag_keys_t **keys_out)
 {
@@ -258,21 +261,7 @@ static ipsecdiag_engine_t *feed_with_keys(const char *scenario, const char *keys
   g_ptr_array_free(errors, TRUE);
   ipsecdiag_engine_t *engine = ipsecdiag_engine_new();
   ipsecdiag_engine_set_keys(engine, keys);
-  for (const fx_packet_t *p = fx_packets; p->capture; p++) {
-    if (strcmp(p->capture, scenario) != 0)
-      continue;
-    ipsecdiag_packet_t pkt;
-    memset(&pkt, 0, sizeof pkt);
-    pkt.frame = p->frame;
-    pkt.time = p->time;
-    set_addr(&pkt.src, p->src, (guint16)p->sport);
-    set_addr(&pkt.dst, p->dst, (guint16)p->dport);
-    pkt.non_esp_marker = p->sport == 4500 || p->dport == 4500;
-    gsize len;
-    guint8 *data = unhex(p->hex, &len);
-    ipsecdiag_engine_feed_ike(engine, &pkt, data, len);
-    g_free(data);
-  }
+  feed_capture(engine, scenario);
   *keys_out = keys;
   return engine;
 }
