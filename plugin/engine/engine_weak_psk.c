@@ -154,30 +154,23 @@ gint ipsecdiag_weak_psk_search(guint16 hash_attr, gboolean responder,
   gsize prf_len = ike_hash_len(h);
   if (!prf_len || hash_len != prf_len || !ke_i_len || !ke_r_len || !n_i_len || !n_r_len || !sa_i_len || !id_len)
     return -1;
-  ike_chunk_t nonces[2] = {{n_i, n_i_len}, {n_r, n_r_len}};
-  ike_chunk_t parts[6];
-  if (responder) {
-    parts[0] = (ike_chunk_t){ke_r, ke_r_len};
-    parts[1] = (ike_chunk_t){ke_i, ke_i_len};
-    parts[2] = (ike_chunk_t){cky_r, IKE_SPI_LEN};
-    parts[3] = (ike_chunk_t){cky_i, IKE_SPI_LEN};
-  } else {
-    parts[0] = (ike_chunk_t){ke_i, ke_i_len};
-    parts[1] = (ike_chunk_t){ke_r, ke_r_len};
-    parts[2] = (ike_chunk_t){cky_i, IKE_SPI_LEN};
-    parts[3] = (ike_chunk_t){cky_r, IKE_SPI_LEN};
-  }
-  parts[4] = (ike_chunk_t){sa_i, sa_i_len};
-  parts[5] = (ike_chunk_t){id, id_len};
+  /* The cipher plays no part in SKEYID or HASH_I/R: only the PRF is set
+   * (ike1_keys_init would also insist on a supported cipher). */
+  ike1_keys_t keys;
+  memset(&keys, 0, sizeof keys);
+  keys.suite.hash = hash_attr;
+  keys.prf_len = prf_len;
   gint found = -1;
   for (guint i = 0; i < G_N_ELEMENTS(weak_psks) && found < 0; i++) {
-    guint8 skeyid[IKE_CRYPTO_MAX_HASH], expected[IKE_CRYPTO_MAX_HASH];
+    guint8 expected[IKE_CRYPTO_MAX_HASH];
     const char *psk = weak_psks[i];
-    if (ike_prf(h, (const guint8 *)psk, strlen(psk), nonces, 2, skeyid) &&
-        ike_prf(h, skeyid, prf_len, parts, 6, expected) && memcmp(expected, hash, hash_len) == 0)
+    if (ike1_skeyid_psk(&keys, (const guint8 *)psk, strlen(psk), n_i, n_i_len, n_r, n_r_len) &&
+        ike1_phase1_hash(&keys, responder, ke_i, ke_i_len, ke_r, ke_r_len, cky_i, cky_r, sa_i, sa_i_len,
+                         id, id_len, expected) &&
+        memcmp(expected, hash, hash_len) == 0)
       found = (gint)i;
-    ike_crypto_wipe(skeyid, sizeof skeyid);
   }
+  ike_crypto_wipe(&keys, sizeof keys);
   return found;
 }
 
