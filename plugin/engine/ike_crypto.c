@@ -97,32 +97,66 @@ ike_hash_t ike2_prf_hash(guint16 prf_id)
   }
 }
 
-/* HMAC when key is given (an empty key is allowed), else the plain hash. */
+static gsize hash_block_len(ike_hash_t hash)
+{
+  return hash == IKE_HASH_SHA384 || hash == IKE_HASH_SHA512 ? 128 : 64;
+}
+
+#define MD_MAX_PARTS 15
+
+/* One hash over the parts without a libgcrypt handle (gcry_md_hash_buffers
+ * takes the digest's one-shot path; opening a handle costs more than hashing
+ * a few hundred bytes, and the weak-PSK check hashes thousands of times). */
+static gboolean md_hash_parts(int algo, const guint8 *prefix, gsize prefix_len,
+                              const ike_chunk_t *parts, guint n_parts, guint8 *out)
+{
+  gcry_buffer_t iov[MD_MAX_PARTS + 1];
+  int n = 0;
+  memset(iov, 0, sizeof iov);
+  if (prefix_len) {
+    iov[n].data = (void *)prefix;
+    iov[n++].len = prefix_len;
+  }
+  for (guint i = 0; i < n_parts; i++) {
+    if (!parts[i].len)
+      continue;
+    iov[n].data = (void *)parts[i].data;
+    iov[n++].len = parts[i].len;
+  }
+  return gcry_md_hash_buffers(algo, 0, out, iov, n) == 0;
+}
+
+/* HMAC when key is given (an empty key is allowed), else the plain hash.
+ * HMAC (RFC 2104) = H(K ^ opad | H(K ^ ipad | message)). */
 static gboolean md_digest(ike_hash_t hash, gboolean hmac, const guint8 *key, gsize key_len,
                           const ike_chunk_t *parts, guint n_parts, guint8 *out)
 {
   int algo = gcry_md_algo(hash);
-  gcry_md_hd_t hd;
+  gsize digest_len = ike_hash_len(hash), block_len = hash_block_len(hash);
 
-  if (!algo || out == NULL || (key == NULL && key_len > 0))
+  if (!algo || out == NULL || (key == NULL && key_len > 0) || n_parts > MD_MAX_PARTS)
     return FALSE;
   ike_crypto_init();
-  if (gcry_md_open(&hd, algo, hmac ? GCRY_MD_FLAG_HMAC : 0) != 0)
-    return FALSE;
-  /* HMAC accepts an empty key: libgcrypt wants a non-NULL pointer. */
-  static const guint8 empty_key[1] = {0};
-  if (hmac && gcry_md_setkey(hd, key_len ? key : empty_key, key_len) != 0) {
-    gcry_md_close(hd);
-    return FALSE;
+  if (!hmac)
+    return md_hash_parts(algo, NULL, 0, parts, n_parts, out);
+  guint8 pad[128], inner[IKE_CRYPTO_MAX_HASH];
+  memset(pad, 0, sizeof pad);
+  if (key_len > block_len) {
+    ike_chunk_t whole = {key, key_len};
+    if (!md_hash_parts(algo, NULL, 0, &whole, 1, pad))
+      return FALSE;
+  } else if (key_len) {
+    memcpy(pad, key, key_len);
   }
-  for (guint i = 0; i < n_parts; i++)
-    if (parts[i].len)
-      gcry_md_write(hd, parts[i].data, parts[i].len);
-  const guint8 *digest = gcry_md_read(hd, algo);
-  gboolean ok = digest != NULL;
-  if (ok)
-    memcpy(out, digest, ike_hash_len(hash));
-  gcry_md_close(hd);
+  for (gsize i = 0; i < block_len; i++)
+    pad[i] ^= 0x36;
+  gboolean ok = md_hash_parts(algo, pad, block_len, parts, n_parts, inner);
+  for (gsize i = 0; i < block_len; i++)
+    pad[i] ^= 0x36 ^ 0x5c;
+  ike_chunk_t inner_part = {inner, digest_len};
+  ok = ok && md_hash_parts(algo, pad, block_len, &inner_part, 1, out);
+  ike_crypto_wipe(pad, sizeof pad);
+  ike_crypto_wipe(inner, sizeof inner);
   return ok;
 }
 

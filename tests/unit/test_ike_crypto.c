@@ -210,6 +210,57 @@ static void test_prf_rfc4231(void)
   g_assert_false(ike_prf_plus(IKE_HASH_MD5, (const guint8 *)"k", 1, NULL, 0, plus, 16 * 256));
 }
 
+/* prf against GLib's HMAC for every hash, with keys shorter than, equal to
+ * and longer than the hash's block (64 or 128 bytes), the empty key, and a
+ * message split into parts (some empty). Also the plain hash. */
+static void test_prf_against_glib(void)
+{
+  const struct { ike_hash_t hash; GChecksumType glib; } hashes[] = {
+    {IKE_HASH_MD5, G_CHECKSUM_MD5}, {IKE_HASH_SHA1, G_CHECKSUM_SHA1}, {IKE_HASH_SHA256, G_CHECKSUM_SHA256},
+    {IKE_HASH_SHA384, G_CHECKSUM_SHA384}, {IKE_HASH_SHA512, G_CHECKSUM_SHA512},
+  };
+  const gsize key_lens[] = {0, 1, 20, 63, 64, 65, 127, 128, 129, 300};
+  guint8 key[300], message[700];
+  for (gsize i = 0; i < sizeof key; i++)
+    key[i] = (guint8)(i * 7 + 3);
+  for (gsize i = 0; i < sizeof message; i++)
+    message[i] = (guint8)(i * 13 + 1);
+  for (gsize h = 0; h < G_N_ELEMENTS(hashes); h++) {
+    gsize len = ike_hash_len(hashes[h].hash);
+    for (gsize k = 0; k < G_N_ELEMENTS(key_lens); k++) {
+      ike_chunk_t parts[5] = {{message, 100}, {message + 100, 0}, {message + 100, 1}, {message + 101, 500},
+                              {message + 601, 99}};
+      guint8 ours[64], glibs[64];
+      gsize glib_len = sizeof glibs;
+      g_assert_true(ike_prf(hashes[h].hash, key_lens[k] ? key : NULL, key_lens[k], parts, 5, ours));
+      GHmac *hmac = g_hmac_new(hashes[h].glib, key, key_lens[k]);
+      g_hmac_update(hmac, message, sizeof message);
+      g_hmac_get_digest(hmac, glibs, &glib_len);
+      g_hmac_unref(hmac);
+      g_assert_cmpuint(glib_len, ==, len);
+      g_assert_true(memcmp(ours, glibs, len) == 0);
+    }
+    ike_chunk_t whole = {message, sizeof message};
+    guint8 ours[64];
+    g_assert_true(ike_hash(hashes[h].hash, &whole, 1, ours));
+    gchar *glib_hex = g_compute_checksum_for_data(hashes[h].glib, message, sizeof message);
+    GString *our_hex = g_string_new(NULL);
+    for (gsize i = 0; i < len; i++)
+      g_string_append_printf(our_hex, "%02x", ours[i]);
+    g_assert_cmpstr(our_hex->str, ==, glib_hex);
+    g_string_free(our_hex, TRUE);
+    g_free(glib_hex);
+  }
+  /* A key pointer is required for a non-empty key; more than 15 parts are refused. */
+  guint8 out[64];
+  ike_chunk_t many[16];
+  for (gsize i = 0; i < G_N_ELEMENTS(many); i++)
+    many[i] = (ike_chunk_t){message, 1};
+  g_assert_false(ike_prf(IKE_HASH_SHA1, NULL, 4, many, 1, out));
+  g_assert_false(ike_prf(IKE_HASH_SHA1, key, 4, many, 16, out));
+  g_assert_true(ike_prf(IKE_HASH_SHA1, key, 4, many, 15, out));
+}
+
 /* ---------- Wireshark test suite: IKEv1 ---------- */
 
 static void wireshark_ikev1(const char *capture, const char *cookie_hex, const char *key_hex,
@@ -933,6 +984,7 @@ int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/ike_crypto/prf_rfc4231", test_prf_rfc4231);
+  g_test_add_func("/ike_crypto/prf_against_glib", test_prf_against_glib);
   g_test_add_func("/ike_crypto/wireshark/ikev1_12610", test_ws_ikev1_12610);
   g_test_add_func("/ike_crypto/wireshark/ikev1_12620", test_ws_ikev1_12620);
   g_test_add_func("/ike_crypto/wireshark/ikev2_3des_sha1_160", test_ws_ikev2_3des_sha1_160);
