@@ -486,7 +486,11 @@ ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa, c
 
   ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, sa->tunnel);
   if (tunnel) {
-    tunnel_esp_t *t = tunnel_esp(engine, tunnel->id);
+    if (!health->tunnel_esp || health->tunnel_esp_id != tunnel->id) {
+      health->tunnel_esp = tunnel_esp(engine, tunnel->id);
+      health->tunnel_esp_id = tunnel->id;
+    }
+    tunnel_esp_t *t = health->tunnel_esp;
     int side = sa->direction < 2 ? sa->direction : -1;
     if (side >= 0) {
       if (!t->esp_packets[side]++) {

@@ -29,6 +29,8 @@ typedef struct {
 
 typedef struct {
   guint32 index;                 /* position in the engine's list of ESP SAs */
+  void *tunnel_esp;              /* the tunnel's ESP record (engine_esp_health.c), cached per packet */
+  guint32 tunnel_esp_id;         /* ... for this tunnel id (the SA may be relinked) */
   double first_time, last_time;
   guint32 first_sequence_frame;
   gboolean udp_encapsulated;

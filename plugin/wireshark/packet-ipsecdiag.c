@@ -187,46 +187,53 @@ typedef struct {
   ipsecdiag_addr_t src, dst;
 } ip_header_t;
 
-static gboolean parse_ip(tvbuff_t *tvb, gint p, ip_header_t *ip)
+static inline guint16 read_be16(const guint8 *b)
 {
-  gint captured = (gint)tvb_captured_length(tvb);
+  return (guint16)(b[0] << 8 | b[1]);
+}
+
+/* An IP header at offset p of the captured bytes (one pointer for the whole
+ * header walk: this runs on every IPsec frame). */
+static gboolean parse_ip_bytes(const guint8 *bytes, gint captured, gint p, ip_header_t *ip)
+{
   if (p < 0 || p + 20 > captured)
     return FALSE;
-  guint8 version = tvb_get_guint8(tvb, p) >> 4;
+  const guint8 *h = bytes + p;
+  guint8 version = h[0] >> 4;
   gint end;
   memset(ip, 0, sizeof *ip);
   ip->offset = p;
   if (version == 4) {
-    gint header_len = (tvb_get_guint8(tvb, p) & 0x0f) * 4;
-    gint total_len = tvb_get_ntohs(tvb, p + 2);
+    gint header_len = (h[0] & 0x0f) * 4;
+    gint total_len = read_be16(h + 2);
     if (header_len < 20 || p + header_len > captured || (total_len && total_len < header_len))
       return FALSE;
     ip->family = 4;
-    ip->fragment = (tvb_get_ntohs(tvb, p + 6) & 0x3fff) != 0;   /* MF or an offset */
-    ip->ttl = tvb_get_guint8(tvb, p + 8);
-    ip->next = tvb_get_guint8(tvb, p + 9);
-    tvb_memcpy(tvb, ip->src.bytes, p + 12, 4);
-    tvb_memcpy(tvb, ip->dst.bytes, p + 16, 4);
+    ip->fragment = (read_be16(h + 6) & 0x3fff) != 0;   /* MF or an offset */
+    ip->ttl = h[8];
+    ip->next = h[9];
+    memcpy(ip->src.bytes, h + 12, 4);
+    memcpy(ip->dst.bytes, h + 16, 4);
     ip->payload = p + header_len;
     end = total_len ? p + total_len : captured;   /* 0: segmentation offload */
   } else if (version == 6) {
     if (p + 40 > captured)
       return FALSE;
     ip->family = 6;
-    ip->next = tvb_get_guint8(tvb, p + 6);
-    ip->ttl = tvb_get_guint8(tvb, p + 7);
-    tvb_memcpy(tvb, ip->src.bytes, p + 8, 16);
-    tvb_memcpy(tvb, ip->dst.bytes, p + 24, 16);
+    ip->next = h[6];
+    ip->ttl = h[7];
+    memcpy(ip->src.bytes, h + 8, 16);
+    memcpy(ip->dst.bytes, h + 24, 16);
     ip->payload = p + 40;
-    end = ip->payload + tvb_get_ntohs(tvb, p + 4);
+    end = ip->payload + read_be16(h + 4);
     /* Hop-by-hop, routing, destination options and fragment headers, a few at most. */
     for (int i = 0; i < 8 && ip->payload + 8 <= captured; i++) {
-      guint8 next = tvb_get_guint8(tvb, ip->payload);
+      guint8 next = bytes[ip->payload];
       if (ip->next == 44) {
         ip->fragment = TRUE;
         ip->payload += 8;
       } else if (ip->next == 0 || ip->next == 43 || ip->next == 60) {
-        ip->payload += (tvb_get_guint8(tvb, ip->payload + 1) + 1) * 8;
+        ip->payload += (bytes[ip->payload + 1] + 1) * 8;
       } else {
         break;
       }
@@ -240,6 +247,14 @@ static gboolean parse_ip(tvbuff_t *tvb, gint p, ip_header_t *ip)
   if (ip->payload_len < 0)
     ip->payload_len = 0;
   return TRUE;
+}
+
+static gboolean parse_ip(tvbuff_t *tvb, gint p, ip_header_t *ip)
+{
+  gint captured = (gint)tvb_captured_length(tvb);
+  if (p < 0 || p + 20 > captured)
+    return FALSE;
+  return parse_ip_bytes(tvb_get_ptr(tvb, 0, captured), captured, p, ip);
 }
 
 /* Where the link layer ends for the usual encapsulations, -1 for others. */
@@ -414,6 +429,45 @@ static gboolean esp_header(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip, g
   return *spi != 0;                     /* 0 is the non-ESP marker: IKE */
 }
 
+/* The usual ESP frame, read from the outermost header in one go: native
+ * ESP, or ESP in UDP 4500, in an unfragmented IPv4 or IPv6 header right
+ * after the link layer. The outer header is the right one also when
+ * Wireshark decrypted the ESP (pinfo then reports the inner packet's
+ * addresses). Other frames (fragments, tunnels in tunnels, other UDP ports)
+ * take esp_header's search. */
+static gboolean esp_outer_header(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip, guint32 *spi,
+                                 guint32 *sequence, guint32 *length, guint16 *src_port, guint16 *dst_port)
+{
+  gint link = link_header_len(tvb, pinfo);
+  gint captured = (gint)tvb_captured_length(tvb);
+  if (link < 0 || link + 28 > captured)
+    return FALSE;
+  const guint8 *bytes = tvb_get_ptr(tvb, 0, captured);
+  if (!parse_ip_bytes(bytes, captured, link, ip) || ip->fragment)
+    return FALSE;
+  gint esp = ip->payload, available = ip->payload_len;
+  *src_port = *dst_port = 0;
+  if (ip->next == 17) {
+    if (available < 8)
+      return FALSE;
+    *src_port = read_be16(bytes + esp);
+    *dst_port = read_be16(bytes + esp + 2);
+    if (*src_port != 4500 && *dst_port != 4500)
+      return FALSE;
+    esp += 8;
+    available -= 8;
+  } else if (ip->next != 50) {
+    return FALSE;
+  }
+  if (available < 8)
+    return FALSE;
+  *spi = (guint32)read_be16(bytes + esp) << 16 | read_be16(bytes + esp + 2);
+  *sequence = (guint32)read_be16(bytes + esp + 4) << 16 | read_be16(bytes + esp + 6);
+  gint reported = tvb_reported_length_remaining(tvb, esp);
+  *length = reported > 0 ? (guint32)reported : 0;
+  return *spi != 0;                     /* 0 is the non-ESP marker: IKE */
+}
+
 /* An IPv4 fragment or an IPv6 packet with a Fragment header (outer
  * header): the engine tracks which IKE / ESP datagrams never reassemble. */
 static const ipsecdiag_frame_t *feed_ip_fragment(tvbuff_t *tvb, packet_info *pinfo)
@@ -465,6 +519,23 @@ static const ipsecdiag_frame_t *feed_frame(tvbuff_t *tvb, packet_info *pinfo, gu
   ipsecdiag_packet_t pkt;
   ip_header_t ip;
 
+  if ((layers & ~(guint)LAYER_UDPENCAP) == LAYER_ESP) {
+    /* Most IPsec frames: ESP alone, its outer header unfragmented. */
+    guint32 esp_len;
+    guint16 src_port, dst_port;
+    if (esp_outer_header(tvb, pinfo, &ip, esp_spi, esp_sequence, &esp_len, &src_port, &dst_port)) {
+      *esp_ip_header = ip;
+      memset(&pkt, 0, sizeof pkt);
+      pkt.frame = pinfo->num;
+      pkt.time = nstime_to_sec(&pinfo->abs_ts);
+      pkt.src.addr = ip.src;
+      pkt.dst.addr = ip.dst;
+      pkt.src.port = src_port;
+      pkt.dst.port = dst_port;
+      pkt.ttl = ip.ttl;
+      return ipsecdiag_engine_feed_esp(engine, &pkt, *esp_spi, *esp_sequence, esp_len);
+    }
+  }
   if (layers & (LAYER_ICMP | LAYER_ICMPV6)) {
     /* The ICMP header's addresses are the outer header's: the quoted packet's
      * dissection rewrote pinfo's. */
@@ -750,7 +821,10 @@ static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
     ipsecdiag_engine_finalize(engine);
     frame = ipsecdiag_engine_frame(engine, pinfo->num);
     guint32 esp_length;
-    if ((!frame || frame->kind == IPSECDIAG_FRAME_ESP) && (frame_layers(pinfo) & LAYER_ESP))
+    guint16 src_port, dst_port;
+    if ((!frame || frame->kind == IPSECDIAG_FRAME_ESP) && (frame_layers(pinfo) & LAYER_ESP)
+        && !esp_outer_header(tvb, pinfo, &esp_ip_header, &esp_spi, &esp_sequence, &esp_length, &src_port,
+                             &dst_port))
       esp_header(tvb, pinfo, &esp_ip_header, &esp_spi, &esp_sequence, &esp_length);
   }
   if (frame && frame->kind == IPSECDIAG_FRAME_ESP)
@@ -774,7 +848,7 @@ static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
     col_append_str(pinfo->cinfo, COL_INFO, "]");
   }
   guint32 tunnel = frame ? frame->tunnel : esp_tunnel;
-  if (tunnel || esp_spi) {
+  if ((tunnel || esp_spi) && have_tap_listener(ipsecdiag_tap_id())) {
     ipsecdiag_tap_record_t *record = wmem_new0(pinfo->pool, ipsecdiag_tap_record_t);
     record->tunnel = tunnel;
     record->esp_spi = esp_spi;
