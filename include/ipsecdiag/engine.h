@@ -161,32 +161,33 @@ typedef struct {
   guint32 id;                    /* 1-based */
   guint8 version;                /* 1 or 2 */
   guint8 mode;                   /* exchange type that opened it: Main, Aggressive, IKE_SA_INIT, or the first seen */
-  guint8 spi_i[IKE_SPI_LEN], spi_r[IKE_SPI_LEN];
-  ipsecdiag_endpoint_t initiator, responder;             /* as first seen */
-  ipsecdiag_endpoint_t initiator_natt, responder_natt;   /* on UDP 4500, port 0 if not seen */
-  gboolean natt_used;            /* IKE or ESP seen on UDP 4500 */
-  gboolean natt_offered;         /* NAT-D or NAT-T vendor ID or NAT_DETECTION notifies */
-  guint8 natt_offered_by;        /* bit 0 the initiator, bit 1 the responder offered NAT-T */
-  gboolean natt_missing_noted;
-  gboolean nat_port_translated;  /* the initiator's IKE source port was not 500/4500 */
+  /* Read or written for every ESP packet: kept together in the first cache line. */
+  guint8 state;                  /* highest ipsecdiag_state_t reached (by rank) */
   gint8 nat_initiator;           /* -1 unknown, 0 no NAT, 1 NAT in front of the initiator */
   gint8 nat_responder;           /* same for the responder */
-  guint8 capture_side;           /* ipsecdiag_capture_side_t */
-  gint8 capture_inside_initiator_nat; /* NAT-D: 1 capture between initiator and its NAT, 0 outside, -1 unknown */
-  guint8 natd_results;           /* IPSECDIAG_NATD_* bits: which NAT-D hashes matched what the capture shows */
   guint8 natd_forced;            /* bit 0 initiator, bit 1 responder: its own NAT-D source hash is
                                     wrong although captured at the sender (initial TTL), so no
                                     NAT could have changed it: it fakes NAT-D to force UDP
                                     encapsulation (strongSwan encap=yes, kernel-libipsec) */
+  gboolean natt_used;            /* IKE or ESP seen on UDP 4500 */
+  guint64 esp_packets[2];        /* [0] initiator to responder, [1] responder to initiator */
+  guint64 esp_bytes[2];
+  guint8 spi_i[IKE_SPI_LEN], spi_r[IKE_SPI_LEN];
+  ipsecdiag_endpoint_t initiator, responder;             /* as first seen */
+  ipsecdiag_endpoint_t initiator_natt, responder_natt;   /* on UDP 4500, port 0 if not seen */
+  gboolean natt_offered;         /* NAT-D or NAT-T vendor ID or NAT_DETECTION notifies */
+  guint8 natt_offered_by;        /* bit 0 the initiator, bit 1 the responder offered NAT-T */
+  gboolean natt_missing_noted;
+  gboolean nat_port_translated;  /* the initiator's IKE source port was not 500/4500 */
+  guint8 capture_side;           /* ipsecdiag_capture_side_t */
+  gint8 capture_inside_initiator_nat; /* NAT-D: 1 capture between initiator and its NAT, 0 outside, -1 unknown */
+  guint8 natd_results;           /* IPSECDIAG_NATD_* bits: which NAT-D hashes matched what the capture shows */
   gboolean roles_guessed;        /* IKEv1 SA first seen after its first message */
-  guint8 state;                  /* highest ipsecdiag_state_t reached (by rank) */
   guint8 initiator_ttl, responder_ttl;  /* last seen, 0 none */
   guint32 first_frame, last_frame;
   double first_time, last_time;
   guint32 n_packets;             /* IKE packets */
   guint32 n_retransmissions;
-  guint64 esp_packets[2];        /* [0] initiator to responder, [1] responder to initiator */
-  guint64 esp_bytes[2];
   guint32 n_esp_spis;
   guint n_messages;
   guint messages_allocated;      /* grows by doubling up to IPSECDIAG_MAX_MESSAGES_PER_TUNNEL */

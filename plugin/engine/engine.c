@@ -39,27 +39,6 @@ static void tunnel_free(gpointer data)
   g_free(tunnel);
 }
 
-/* Runs for every ESP packet: a few multiplications over the SPI and the
- * address words (only the 4 bytes an IPv4 address has, as the equality). */
-static guint esp_key_hash(gconstpointer key)
-{
-  const esp_sa_key_t *k = key;
-  guint32 w[4];
-  memcpy(w, k->dst.bytes, sizeof w);
-  guint64 h = ((guint64)k->spi << 32 | w[0]) * 0x9e3779b97f4a7c15ull;
-  if (k->dst.family == 6)
-    h ^= ((guint64)w[1] << 32 | w[2]) * 0xc2b2ae3d27d4eb4full + w[3];
-  h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
-  return (guint)(h ^ (h >> 32)) ^ k->dst.family;
-}
-
-static gboolean esp_key_equal(gconstpointer a, gconstpointer b)
-{
-  const esp_sa_key_t *x = a, *y = b;
-  return x->spi == y->spi && x->dst.family == y->dst.family
-         && memcmp(x->dst.bytes, y->dst.bytes, x->dst.family == 6 ? 16 : 4) == 0;
-}
-
 /* All 8 SPI bytes: g_int64_hash uses only the low 32 bits before GLib 2.76,
  * so SPIs differing only in their last 4 bytes would all collide. */
 static guint spi_hash(gconstpointer key)
@@ -79,7 +58,7 @@ ipsecdiag_engine_t *ipsecdiag_engine_new(void)
   engine->tunnel_by_spi = g_hash_table_new_full(spi_hash, g_int64_equal, g_free, NULL);
   engine->tunnel_by_peers = g_hash_table_new_full(peers_hash, peers_equal, g_free, NULL);
   engine->frames = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, frame_free);
-  engine->esp_sas = g_hash_table_new_full(esp_key_hash, esp_key_equal, NULL, g_free);
+  engine->esp_sas = esp_sa_table_new();
   engine->global_findings = g_ptr_array_new_with_free_func(ipsecdiag_finding_free);
   engine->first_offers = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
   engine->final_findings = g_ptr_array_new();
@@ -99,7 +78,7 @@ void ipsecdiag_engine_free(ipsecdiag_engine_t *engine)
   g_ptr_array_free(engine->tunnels, TRUE);
   g_hash_table_destroy(engine->tunnel_by_spi);
   g_hash_table_destroy(engine->tunnel_by_peers);
-  g_hash_table_destroy(engine->esp_sas);
+  esp_sa_table_free(engine->esp_sas);
   g_ptr_array_free(engine->global_findings, TRUE);
   g_hash_table_destroy(engine->first_offers);
   engine_esp_health_free(engine->esp_health);

@@ -13,12 +13,12 @@
  * numbers up to the highest seen (bit = seq % window), so memory does not
  * grow with packets. 64-bit numbers count 32-bit wraps (ESN). */
 typedef struct {
-  guint64 window[IPSECDIAG_ESP_SEQ_WINDOW / 64];
-  guint64 highest, lowest;       /* of the current run */
-  guint64 unique;                /* packets of the current run that were new */
-  guint64 expected_before, unique_before;   /* of earlier runs (before restarts) */
   gboolean started;
   guint32 first_sequence;
+  guint64 highest, lowest;       /* of the current run */
+  guint64 unique;                /* packets of the current run that were new */
+  guint64 window[IPSECDIAG_ESP_SEQ_WINDOW / 64];
+  guint64 expected_before, unique_before;   /* of earlier runs (before restarts) */
   guint32 gaps, largest_gap;
   guint64 duplicates, late, reordered;
   guint32 restarts;
@@ -27,17 +27,19 @@ typedef struct {
   guint32 restart_to;            /* the sequence number it went back to */
 } esp_sequence_t;
 
+/* Per ESP SA. The fields every packet touches come first (see esp_sa_t). */
 typedef struct {
-  guint32 index;                 /* position in the engine's list of ESP SAs */
-  void *tunnel_esp;              /* the tunnel's ESP record (engine_esp_health.c), cached per packet */
-  guint32 tunnel_esp_id;         /* ... for this tunnel id (the SA may be relinked) */
-  double first_time, last_time;
-  guint32 first_sequence_frame;
+  double last_time;
   gboolean udp_encapsulated;
-  guint16 dst_port;              /* UDP destination port, 0 native */
   gboolean mixed_encapsulation;  /* both native and in UDP */
   guint32 native_frame;          /* first native packet, 0 none */
+  guint32 tunnel_esp_id;         /* the tunnel tunnel_esp belongs to (the SA may be relinked) */
+  void *tunnel_esp;              /* the tunnel's ESP record (engine_esp_health.c), cached */
   esp_sequence_t seq;
+  guint32 index;                 /* position in the engine's list of ESP SAs */
+  double first_time;
+  guint32 first_sequence_frame;
+  guint16 dst_port;              /* UDP destination port, 0 native */
 } esp_health_sa_t;
 
 struct engine_esp_health;

@@ -19,9 +19,9 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_esp(ipsecdiag_engine_t *engine,
   if (pkt->time > engine->last_time)
     engine->last_time = pkt->time;
   esp_sa_key_t key = {.spi = spi, .dst = pkt->dst.addr};
-  esp_sa_t *sa = g_hash_table_lookup(engine->esp_sas, &key);
+  esp_sa_t *sa = esp_sa_table_lookup(engine->esp_sas, &key);
   if (!sa) {
-    if (g_hash_table_size(engine->esp_sas) >= IPSECDIAG_MAX_ESP_SAS) {
+    if (esp_sa_table_size(engine->esp_sas) >= IPSECDIAG_MAX_ESP_SAS) {
       if (engine->esp_cap_noted)
         return NULL;
       /* The frame that hit the cap carries the note, so it is seen. */
@@ -43,7 +43,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_esp(ipsecdiag_engine_t *engine,
       sa->direction = dir < 0 ? 2 : (guint8)dir;
       tunnel->n_esp_spis++;
     }
-    g_hash_table_insert(engine->esp_sas, &sa->key, sa);
+    esp_sa_table_insert(engine->esp_sas, sa);
     engine_esp_sa_created(engine, sa, pkt);
   }
   sa->packets++;
@@ -56,7 +56,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_esp(ipsecdiag_engine_t *engine,
       tunnel->esp_packets[sa->direction]++;
       tunnel->esp_bytes[sa->direction] += esp_length;
     }
-    if (pkt->src.port == 4500 || pkt->dst.port == 4500)
+    if (!tunnel->natt_used && (pkt->src.port == 4500 || pkt->dst.port == 4500))
       tunnel->natt_used = TRUE;
     if (ipsecdiag_state_rank(IPSECDIAG_ST_ESP) > ipsecdiag_state_rank(tunnel->state))
       tunnel->state = IPSECDIAG_ST_ESP;
@@ -68,7 +68,7 @@ guint32 ipsecdiag_engine_esp_tunnel(const ipsecdiag_engine_t *engine, guint32 sp
                                     const ipsecdiag_addr_t *dst)
 {
   esp_sa_key_t key = {.spi = spi, .dst = *dst};
-  const esp_sa_t *sa = g_hash_table_lookup(engine->esp_sas, &key);
+  const esp_sa_t *sa = esp_sa_table_lookup(engine->esp_sas, &key);
   return sa ? sa->tunnel : 0;
 }
 

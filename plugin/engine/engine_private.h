@@ -18,16 +18,28 @@ typedef struct {
   ipsecdiag_addr_t dst;
 } esp_sa_key_t;
 
+/* One ESP SA (SPI and receiver). Every ESP packet reads and writes the
+ * fields up to and including health's sequence window: they come first,
+ * together, so that a packet touches few cache lines. */
 typedef struct {
   esp_sa_key_t key;
-  ipsecdiag_endpoint_t src;
   guint32 tunnel;
   guint8 direction;              /* 0 initiator to responder, 1 reverse, 2 unknown */
-  guint64 packets, bytes;
-  guint32 first_frame, last_frame;
+  guint32 last_frame;
   guint32 last_sequence;
+  guint64 packets, bytes;
   esp_health_sa_t health;        /* engine_esp_health.c */
+  ipsecdiag_endpoint_t src;
+  guint32 first_frame;
 } esp_sa_t;
+
+/* engine_esp_sas.c: ESP SAs by SPI and receiver (owns them). */
+typedef struct esp_sa_table esp_sa_table_t;
+esp_sa_table_t *esp_sa_table_new(void);
+void esp_sa_table_free(esp_sa_table_t *table);
+esp_sa_t *esp_sa_table_lookup(const esp_sa_table_t *table, const esp_sa_key_t *key);
+void esp_sa_table_insert(esp_sa_table_t *table, esp_sa_t *sa);
+guint esp_sa_table_size(const esp_sa_table_t *table);
 
 typedef struct engine_lifecycle engine_lifecycle_t;   /* engine_lifecycle.c */
 
@@ -36,7 +48,7 @@ struct ipsecdiag_engine {
   GHashTable *tunnel_by_spi;     /* guint64* (initiator SPI) -> tunnel id */
   GHashTable *tunnel_by_peers;   /* peers_key_t (both addresses) -> latest tunnel id */
   GHashTable *frames;            /* frame number -> ipsecdiag_frame_t* */
-  GHashTable *esp_sas;           /* esp_sa_key_t* -> esp_sa_t* */
+  esp_sa_table_t *esp_sas;       /* engine_esp_sas.c */
   GPtrArray *global_findings;    /* ipsecdiag_finding_t*, owned */
   GHashTable *first_offers;      /* tunnel id -> the initiator's first proposal (engine_negotiation.c) */
   GPtrArray *final_findings;     /* findings attached by the last finalize (not owned) */

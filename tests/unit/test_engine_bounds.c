@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ipsecdiag/engine.h"
+#include "ipsecdiag/esp.h"
 #include "ipsecdiag/ike_parse.h"
 
 static ipsecdiag_packet_t packet(guint32 frame, double time, guint32 src, guint32 dst, guint16 port)
@@ -83,6 +84,59 @@ static void test_millions_of_esp_spis(void)
   ipsecdiag_addr_t dst = packet(0, 0, 0, 0x0b000001, 0).dst.addr;
   g_assert_cmpuint(ipsecdiag_engine_esp_tunnel(engine, 1, &dst), ==, 0);
   ipsecdiag_engine_finalize(engine);
+  ipsecdiag_engine_free(engine);
+}
+
+/* The ESP SA table (open addressing, grown by doubling): the same SPI
+ * towards many receivers, IPv4 and IPv6 receivers whose first four bytes are
+ * equal, and SPIs that differ only in high bits are all distinct SAs, each
+ * found again with its own count after the table grew many times. */
+static void test_esp_sa_table_keys(void)
+{
+  ipsecdiag_engine_t *engine = ipsecdiag_engine_new();
+  const guint32 receivers = 300, spis = 40;
+  guint32 frame = 0;
+  for (int round = 1; round <= 2; round++) {
+    for (guint32 r = 0; r < receivers; r++) {
+      for (guint32 k = 0; k < spis; k++) {
+        guint32 spi = 0x1000u + (k << 24);   /* same low bits */
+        frame++;
+        ipsecdiag_packet_t v4 = packet(frame, frame * 1e-3, 0x0a000001, 0x0b000000 + r, 0);
+        ipsecdiag_packet_t v6 = v4;
+        v6.src.addr.family = v6.dst.addr.family = 6;
+        v6.dst.addr.bytes[15] = 1;           /* first four bytes as the IPv4 receiver's */
+        ipsecdiag_engine_feed_esp(engine, &v4, spi, (guint32)round, 100);
+        v6.frame = ++frame;
+        ipsecdiag_engine_feed_esp(engine, &v6, spi, (guint32)round, 60);
+      }
+    }
+  }
+  g_assert_cmpuint(ipsecdiag_engine_esp_sa_count(engine), ==, receivers * spis * 2);
+  for (guint32 r = 0; r < receivers; r += 7) {
+    for (guint32 k = 0; k < spis; k += 3) {
+      guint32 spi = 0x1000u + (k << 24);
+      ipsecdiag_packet_t v4 = packet(0, 0, 0x0a000001, 0x0b000000 + r, 0);
+      ipsecdiag_addr_t v6 = v4.dst.addr;
+      v6.family = 6;
+      v6.bytes[15] = 1;
+      gint i4 = ipsecdiag_engine_esp_sa_index(engine, spi, &v4.dst.addr);
+      gint i6 = ipsecdiag_engine_esp_sa_index(engine, spi, &v6);
+      g_assert_cmpint(i4, >=, 0);
+      g_assert_cmpint(i6, >=, 0);
+      g_assert_cmpint(i4, !=, i6);
+      ipsecdiag_esp_sa_info_t info4, info6;
+      g_assert_true(ipsecdiag_engine_esp_sa_info(engine, (guint)i4, &info4));
+      g_assert_true(ipsecdiag_engine_esp_sa_info(engine, (guint)i6, &info6));
+      g_assert_cmpuint(info4.spi, ==, spi);
+      g_assert_cmpuint(info4.packets, ==, 2);
+      g_assert_cmpuint(info4.bytes, ==, 200);
+      g_assert_cmpuint(info6.packets, ==, 2);
+      g_assert_cmpuint(info6.bytes, ==, 120);
+      g_assert_cmpuint(info6.dst.addr.family, ==, 6);
+    }
+  }
+  ipsecdiag_addr_t unknown = packet(0, 0, 0, 0x0c000001, 0).dst.addr;
+  g_assert_cmpint(ipsecdiag_engine_esp_sa_index(engine, 0x1000, &unknown), ==, -1);
   ipsecdiag_engine_free(engine);
 }
 
@@ -256,6 +310,7 @@ int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/bounds/esp_spis", test_millions_of_esp_spis);
+  g_test_add_func("/bounds/esp_sa_table_keys", test_esp_sa_table_keys);
   g_test_add_func("/bounds/tunnels", test_tunnel_cap);
   g_test_add_func("/bounds/messages_per_tunnel", test_messages_per_tunnel);
   g_test_add_func("/bounds/endless_retransmissions", test_endless_retransmissions);

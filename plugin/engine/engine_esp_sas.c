@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ipsecdiag engine: the table of ESP SAs by SPI and receiver. Every ESP
+ * packet looks its SA up here, and with thousands of tunnels the lookup is a
+ * cache miss to main memory. GHashTable keeps hashes, keys and values in
+ * three arrays (three misses, plus the SA); this open-addressing table keeps
+ * the SPI next to the SA pointer, so a lookup usually costs the slot and the
+ * SA, whose key shares a cache line with the fields the packet updates.
+ */
+#include <string.h>
+
+#include "engine_private.h"
+
+#define ESP_SA_TABLE_MIN_SLOTS 1024u
+
+typedef struct {
+  esp_sa_t *sa;                  /* NULL: empty (SAs are never removed) */
+  guint32 spi;
+  guint32 hash;
+} esp_sa_slot_t;
+
+struct esp_sa_table {
+  esp_sa_slot_t *slots;
+  guint mask;                    /* slots - 1, a power of two */
+  guint count;
+};
+
+/* A few multiplications over the SPI and the address words (only the 4
+ * bytes an IPv4 address has, as esp_sa_key_equal compares). */
+static guint32 esp_sa_key_hash(const esp_sa_key_t *k)
+{
+  guint32 w[4];
+  memcpy(w, k->dst.bytes, sizeof w);
+  guint64 h = ((guint64)k->spi << 32 | w[0]) * 0x9e3779b97f4a7c15ull;
+  if (k->dst.family == 6)
+    h ^= ((guint64)w[1] << 32 | w[2]) * 0xc2b2ae3d27d4eb4full + w[3];
+  h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
+  return (guint32)(h ^ (h >> 32)) ^ k->dst.family;
+}
+
+static gboolean esp_sa_key_equal(const esp_sa_key_t *x, const esp_sa_key_t *y)
+{
+  return x->spi == y->spi && x->dst.family == y->dst.family
+         && memcmp(x->dst.bytes, y->dst.bytes, x->dst.family == 6 ? 16 : 4) == 0;
+}
+
+esp_sa_table_t *esp_sa_table_new(void)
+{
+  esp_sa_table_t *table = g_new0(esp_sa_table_t, 1);
+  table->slots = g_new0(esp_sa_slot_t, ESP_SA_TABLE_MIN_SLOTS);
+  table->mask = ESP_SA_TABLE_MIN_SLOTS - 1;
+  return table;
+}
+
+void esp_sa_table_free(esp_sa_table_t *table)
+{
+  if (!table)
+    return;
+  for (guint i = 0; i <= table->mask; i++)
+    g_free(table->slots[i].sa);
+  g_free(table->slots);
+  g_free(table);
+}
+
+guint esp_sa_table_size(const esp_sa_table_t *table)
+{
+  return table->count;
+}
+
+esp_sa_t *esp_sa_table_lookup(const esp_sa_table_t *table, const esp_sa_key_t *key)
+{
+  guint32 hash = esp_sa_key_hash(key);
+  /* Linear probing; the table is at most half full, so this ends at an empty slot. */
+  for (guint i = hash & table->mask;; i = (i + 1) & table->mask) {
+    const esp_sa_slot_t *slot = &table->slots[i];
+    if (!slot->sa)
+      return NULL;
+    if (slot->hash == hash && slot->spi == key->spi && esp_sa_key_equal(&slot->sa->key, key))
+      return slot->sa;
+  }
+}
+
+static void place(esp_sa_slot_t *slots, guint mask, esp_sa_t *sa, guint32 hash)
+{
+  guint i = hash & mask;
+  while (slots[i].sa)
+    i = (i + 1) & mask;
+  slots[i] = (esp_sa_slot_t){.sa = sa, .spi = sa->key.spi, .hash = hash};
+}
+
+/* Takes ownership of sa; its key must not be in the table yet. */
+void esp_sa_table_insert(esp_sa_table_t *table, esp_sa_t *sa)
+{
+  if ((table->count + 1) * 2 > table->mask + 1) {
+    guint new_mask = table->mask * 2 + 1;
+    esp_sa_slot_t *slots = g_new0(esp_sa_slot_t, (gsize)new_mask + 1);
+    for (guint i = 0; i <= table->mask; i++)
+      if (table->slots[i].sa)
+        place(slots, new_mask, table->slots[i].sa, table->slots[i].hash);
+    g_free(table->slots);
+    table->slots = slots;
+    table->mask = new_mask;
+  }
+  place(table->slots, table->mask, sa, esp_sa_key_hash(&sa->key));
+  table->count++;
+}
