@@ -161,7 +161,7 @@ typedef struct {
   guint32 id;                    /* 1-based */
   guint8 version;                /* 1 or 2 */
   guint8 mode;                   /* exchange type that opened it: Main, Aggressive, IKE_SA_INIT, or the first seen */
-  /* Read or written for every ESP packet: kept together in the first cache line. */
+  /* Read for ESP: kept together in the first cache line. */
   guint8 state;                  /* highest ipsecdiag_state_t reached (by rank) */
   gint8 nat_initiator;           /* -1 unknown, 0 no NAT, 1 NAT in front of the initiator */
   gint8 nat_responder;           /* same for the responder */
@@ -170,8 +170,6 @@ typedef struct {
                                     NAT could have changed it: it fakes NAT-D to force UDP
                                     encapsulation (strongSwan encap=yes, kernel-libipsec) */
   gboolean natt_used;            /* IKE or ESP seen on UDP 4500 */
-  guint64 esp_packets[2];        /* [0] initiator to responder, [1] responder to initiator */
-  guint64 esp_bytes[2];
   guint8 spi_i[IKE_SPI_LEN], spi_r[IKE_SPI_LEN];
   ipsecdiag_endpoint_t initiator, responder;             /* as first seen */
   ipsecdiag_endpoint_t initiator_natt, responder_natt;   /* on UDP 4500, port 0 if not seen */

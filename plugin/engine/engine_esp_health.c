@@ -44,18 +44,24 @@ typedef struct {
   double rekeyed_time;
 } child_sa_t;
 
-/* Per tunnel: ESP per direction, NAT keepalives and silences per sender.
- * The fields every packet on UDP 4500 reads or writes come first, together:
- * with thousands of tunnels each packet's state is a cache miss away, so
- * the fewer cache lines a packet touches the better. */
+/* Per tunnel and sender ("side", as the ESP direction): what every packet on
+ * UDP 4500 reads or writes, in one cache line. With thousands of tunnels a
+ * packet's state is a cache miss away, so the fewer lines it touches the
+ * less it costs (and the less of tshark's own data it evicts). */
 typedef struct {
-  gboolean sent[2];
-  gboolean udp_without_nat_noted;
-  guint32 last_sent_frame[2];
-  double last_sent[2];           /* on UDP 4500: IKE, ESP, keepalives */
-  double longest_silence[2];
-  const esp_sa_t *last_sent_sa[2];     /* when the last packet was ESP */
-  const esp_sa_t *esp_first_sa[2];     /* NULL until ESP was seen that way */
+  double last_sent;              /* on UDP 4500: IKE, ESP, keepalives */
+  double longest_silence;
+  const esp_sa_t *last_sent_sa;  /* when the last packet was ESP */
+  const esp_sa_t *esp_first_sa;  /* NULL until ESP was seen that way */
+  guint64 esp_packets, esp_bytes;
+  guint32 last_sent_frame;
+  gboolean sent;
+  gboolean up;                   /* the IKE SA was up (states only rise: checked until true) */
+} __attribute__((aligned(64))) esp_side_t;
+
+/* Per tunnel: ESP per direction, NAT keepalives and silences per sender. */
+typedef struct {
+  esp_side_t side[2];            /* first: allocated aligned to a cache line */
   guint32 esp_first_frame[2];
   double esp_first_time[2];
   GArray *sa_indexes;            /* guint32 indexes of its ESP SAs */
@@ -67,6 +73,7 @@ typedef struct {
   guint32 children;              /* Child SAs registered by a decrypting engine */
   guint32 first_child_frame;     /* ... the earliest of them */
   double first_child_time;
+  gboolean udp_without_nat_noted;
 } tunnel_esp_t;
 
 /* An INVALID_SPI notify naming an ESP SPI. */
@@ -93,7 +100,7 @@ static void tunnel_esp_free(gpointer data)
   tunnel_esp_t *t = data;
   if (t->sa_indexes)
     g_array_free(t->sa_indexes, TRUE);
-  g_free(t);
+  g_aligned_free(t);
 }
 
 static struct engine_esp_health *health_get(ipsecdiag_engine_t *engine)
@@ -127,7 +134,7 @@ static tunnel_esp_t *tunnel_esp(ipsecdiag_engine_t *engine, guint32 tunnel)
   struct engine_esp_health *h = health_get(engine);
   tunnel_esp_t *t = g_hash_table_lookup(h->tunnels, GUINT_TO_POINTER(tunnel));
   if (!t) {
-    t = g_new0(tunnel_esp_t, 1);
+    t = g_aligned_alloc0(1, sizeof(tunnel_esp_t), 64);
     g_hash_table_insert(h->tunnels, GUINT_TO_POINTER(tunnel), t);
   }
   return t;
@@ -138,6 +145,14 @@ static const tunnel_esp_t *tunnel_esp_const(const ipsecdiag_engine_t *engine, gu
   if (!engine->esp_health)
     return NULL;
   return g_hash_table_lookup(engine->esp_health->tunnels, GUINT_TO_POINTER(tunnel));
+}
+
+gboolean engine_esp_seen(const ipsecdiag_engine_t *engine, guint32 tunnel, guint64 packets[2])
+{
+  const tunnel_esp_t *t = tunnel_esp_const(engine, tunnel);
+  packets[0] = t ? t->side[0].esp_packets : 0;
+  packets[1] = t ? t->side[1].esp_packets : 0;
+  return packets[0] || packets[1];
 }
 
 static const esp_sa_t *sa_at(const ipsecdiag_engine_t *engine, guint index)
@@ -369,23 +384,28 @@ static int side_of(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_endpoint_t 
 }
 
 /* A sender's packet on UDP 4500: the longest time it stayed silent while the IKE SA was up. */
-static void note_sent(tunnel_esp_t *t, const ipsecdiag_tunnel_t *tunnel, int side, const ipsecdiag_packet_t *pkt,
-                      const esp_sa_t *sa)
+static void note_sent(const ipsecdiag_engine_t *engine, tunnel_esp_t *t, guint32 tunnel_id, int side,
+                      const ipsecdiag_packet_t *pkt, const esp_sa_t *sa)
 {
   if (side < 0 || !(pkt->src.port == 4500 || pkt->dst.port == 4500))
     return;
-  if (t->sent[side] && ipsecdiag_state_rank(tunnel->state) >= ipsecdiag_state_rank(IPSECDIAG_ST_P1_DONE)) {
-    double silence = pkt->time - t->last_sent[side];
-    if (silence > t->longest_silence[side]) {
-      t->longest_silence[side] = silence;
-      t->silence_from_frame[side] = t->last_sent_frame[side];
-      t->silence_from_sa[side] = t->last_sent_sa[side];
+  esp_side_t *s = &t->side[side];
+  if (s->sent && !s->up) {
+    const ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, tunnel_id);
+    s->up = tunnel && ipsecdiag_state_rank(tunnel->state) >= ipsecdiag_state_rank(IPSECDIAG_ST_P1_DONE);
+  }
+  if (s->sent && s->up) {
+    double silence = pkt->time - s->last_sent;
+    if (silence > s->longest_silence) {
+      s->longest_silence = silence;
+      t->silence_from_frame[side] = s->last_sent_frame;
+      t->silence_from_sa[side] = s->last_sent_sa;
     }
   }
-  t->sent[side] = TRUE;
-  t->last_sent[side] = pkt->time;
-  t->last_sent_frame[side] = pkt->frame;
-  t->last_sent_sa[side] = sa;
+  s->sent = TRUE;
+  s->last_sent = pkt->time;
+  s->last_sent_frame = pkt->frame;
+  s->last_sent_sa = sa;
 }
 
 void engine_esp_note_tunnel_packet(ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
@@ -395,7 +415,7 @@ void engine_esp_note_tunnel_packet(ipsecdiag_engine_t *engine, const ipsecdiag_t
     return;                              /* only UDP 4500 keeps a NAT-T mapping open */
   tunnel_esp_t *t = tunnel_esp(engine, tunnel->id);
   int side = side_of(tunnel, &pkt->src);
-  note_sent(t, tunnel, side, pkt, NULL);
+  note_sent(engine, t, tunnel->id, side, pkt, NULL);
   if (!keepalive || side < 0)
     return;
   if (!t->keepalives[side]++) {
@@ -477,7 +497,7 @@ void engine_esp_sa_created(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsec
 }
 
 ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsecdiag_packet_t *pkt,
-                                     guint32 sequence)
+                                     guint32 sequence, guint32 esp_length)
 {
   esp_health_sa_t *health = &sa->health;
   ipsecdiag_frame_t *frame = NULL;
@@ -486,38 +506,48 @@ ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa, c
   if (udp != health->udp_encapsulated)
     health->mixed_encapsulation = TRUE;
 
-  ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, sa->tunnel);
-  if (tunnel) {
-    if (!health->tunnel_esp || health->tunnel_esp_id != tunnel->id) {
-      health->tunnel_esp = tunnel_esp(engine, tunnel->id);
-      health->tunnel_esp_id = tunnel->id;
+  if (sa->tunnel) {
+    /* The tunnel record itself is read only for what is rare: per SA, not per packet. */
+    if (!health->tunnel_esp || health->tunnel_esp_id != sa->tunnel) {
+      health->tunnel_esp = tunnel_esp(engine, sa->tunnel);
+      health->tunnel_esp_id = sa->tunnel;
     }
     tunnel_esp_t *t = health->tunnel_esp;
     int side = sa->direction < 2 ? sa->direction : -1;
     if (side >= 0) {
-      if (!t->esp_first_sa[side]) {
+      esp_side_t *s = &t->side[side];
+      s->esp_packets++;
+      s->esp_bytes += esp_length;
+      if (!s->esp_first_sa) {
         t->esp_first_frame[side] = pkt->frame;
         t->esp_first_time[side] = pkt->time;
-        t->esp_first_sa[side] = sa;
+        s->esp_first_sa = sa;
       }
     }
-    note_sent(t, tunnel, side, pkt, sa);
+    note_sent(engine, t, sa->tunnel, side, pkt, sa);
 
     char nat[160];
-    if (!udp && !health->native_frame && ipsecdiag_natt_expected(tunnel)) {
+    const ipsecdiag_tunnel_t *tunnel;
+    if (!udp && !health->native_frame && (tunnel = engine_tunnel_get(engine, sa->tunnel))
+        && ipsecdiag_natt_expected(tunnel)) {
       health->native_frame = pkt->frame;
       frame = esp_frame(engine, sa, pkt->frame, sequence);
       engine_attach_finding(engine, frame, native_finding(engine, sa, tunnel, FALSE));
     }
-    if (udp && tunnel->nat_initiator == 0 && tunnel->nat_responder == 0 && !tunnel->natd_forced
-        && !t->udp_without_nat_noted) {
-      t->udp_without_nat_noted = TRUE;
-      frame = esp_frame(engine, sa, pkt->frame, sequence);
-      ipsecdiag_finding_t *f = finding_new("esp_udp_without_nat", pkt->frame, tunnel->id, FALSE);
-      set_sa_params(engine, sa, f);
-      finding_set(f, "port", "%u", pkt->dst.port == 4500 || pkt->src.port == 4500 ? 4500u : pkt->dst.port);
-      finding_set(f, "nat", "%s", ipsecdiag_nat_describe(tunnel, nat, sizeof nat));
-      engine_attach_finding(engine, frame, f);
+    /* UDP encapsulation without a NAT: judged on each SA's first UDP packet. */
+    if (udp && !health->nat_checked) {
+      health->nat_checked = TRUE;
+      tunnel = engine_tunnel_get(engine, sa->tunnel);
+      if (tunnel && tunnel->nat_initiator == 0 && tunnel->nat_responder == 0 && !tunnel->natd_forced
+          && !t->udp_without_nat_noted) {
+        t->udp_without_nat_noted = TRUE;
+        frame = esp_frame(engine, sa, pkt->frame, sequence);
+        ipsecdiag_finding_t *f = finding_new("esp_udp_without_nat", pkt->frame, tunnel->id, FALSE);
+        set_sa_params(engine, sa, f);
+        finding_set(f, "port", "%u", pkt->dst.port == 4500 || pkt->src.port == 4500 ? 4500u : pkt->dst.port);
+        finding_set(f, "nat", "%s", ipsecdiag_nat_describe(tunnel, nat, sizeof nat));
+        engine_attach_finding(engine, frame, f);
+      }
     }
   }
 
@@ -624,7 +654,7 @@ static gboolean replacement_up(const ipsecdiag_engine_t *engine, const ipsecdiag
     return FALSE;
   for (guint i = 0; i < next->n_messages; i++) {
     const ipsecdiag_message_t *m = &next->messages[i];
-    if (m->exchange_type == IKEV2_EXCH_IKE_AUTH && m->is_response && !engine_inferred_rule(next, m)) {
+    if (m->exchange_type == IKEV2_EXCH_IKE_AUTH && m->is_response && !engine_inferred_rule(engine, next, m)) {
       *frame = m->first_frame;
       *time = m->first_time;
       return TRUE;
@@ -717,7 +747,7 @@ static guint32 child_established(const ipsecdiag_engine_t *engine, const ipsecdi
     gboolean completes = tunnel->version == 2
         ? m->is_response && (m->exchange_type == IKEV2_EXCH_IKE_AUTH || m->exchange_type == IKEV2_EXCH_CREATE_CHILD_SA)
         : strcmp(m->name, "QI2") == 0;
-    if (completes && !engine_inferred_rule(tunnel, m)) {
+    if (completes && !engine_inferred_rule(engine, tunnel, m)) {
       frame = m->first_frame;
       *time = m->first_time;
       *name = m->name;
@@ -752,7 +782,7 @@ static void tunnel_esp_findings(const ipsecdiag_engine_t *engine, const ipsecdia
 {
   char buf[64], nat[160];
   const ipsecdiag_endpoint_t *ends[2] = {&tunnel->initiator, &tunnel->responder};
-  guint64 packets[2] = {t ? tunnel->esp_packets[0] : 0, t ? tunnel->esp_packets[1] : 0};
+  guint64 packets[2] = {t ? t->side[0].esp_packets : 0, t ? t->side[1].esp_packets : 0};
   if (!packets[0] && !packets[1]) {
     double up = 0;
     const char *name = NULL;
@@ -788,7 +818,7 @@ static void tunnel_esp_findings(const ipsecdiag_engine_t *engine, const ipsecdia
     finding_set(f, "side", "%s", ipsecdiag_capture_side_name(tunnel->capture_side));
     finding_set(f, "encapsulation", "%s", tunnel->natt_used ? "UDP 4500 (ESP in UDP)" : "IP protocol 50 (ESP)");
     finding_set(f, "first_frame", "%u", t->esp_first_frame[present]);
-    set_frame_sa(f, t->esp_first_sa[present]);
+    set_frame_sa(f, t->side[present].esp_first_sa);
     set_one_way_reading(f, tunnel, missing, peer);
     g_ptr_array_add(out, f);
   }
@@ -825,17 +855,17 @@ static void keepalive_findings(const ipsecdiag_engine_t *engine, const ipsecdiag
     gboolean behind = side == 0 ? tunnel->nat_initiator == 1 && (!(tunnel->natd_forced & 1)
                                                                  || (tunnel->natd_results & IPSECDIAG_NATD_R_DST_BAD))
                                 : tunnel->nat_responder == 1 && (tunnel->natd_results & IPSECDIAG_NATD_I_DST_BAD);
-    if (!behind || t->keepalives[side] || !t->sent[side])
+    if (!behind || t->keepalives[side] || !t->side[side].sent)
       continue;
-    double silence = t->longest_silence[side];
+    double silence = t->side[side].longest_silence;
     guint32 from = t->silence_from_frame[side];
     const esp_sa_t *from_sa = t->silence_from_sa[side];
-    double trailing = engine->last_time - t->last_sent[side];
+    double trailing = engine->last_time - t->side[side].last_sent;
     if (!tunnel->superseded_by && trailing > silence
         && ipsecdiag_state_rank(tunnel->state) >= ipsecdiag_state_rank(IPSECDIAG_ST_P1_DONE)) {
       silence = trailing;
-      from = t->last_sent_frame[side];
-      from_sa = t->last_sent_sa[side];
+      from = t->side[side].last_sent_frame;
+      from_sa = t->side[side].last_sent_sa;
     }
     if (silence < NAT_SILENCE_SECONDS || !from)
       continue;

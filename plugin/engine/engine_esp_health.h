@@ -33,6 +33,8 @@ typedef struct {
   gboolean udp_encapsulated;
   gboolean mixed_encapsulation;  /* both native and in UDP */
   guint32 native_frame;          /* first native packet, 0 none */
+  gboolean natt_noted;           /* a packet on UDP 4500 marked the tunnel's NAT-T use */
+  gboolean nat_checked;          /* the first UDP packet was judged (UDP without NAT) */
   guint32 tunnel_esp_id;         /* the tunnel tunnel_esp belongs to (the SA may be relinked) */
   void *tunnel_esp;              /* the tunnel's ESP record (engine_esp_health.c), cached */
   esp_sequence_t seq;

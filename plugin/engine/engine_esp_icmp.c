@@ -31,7 +31,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_esp(ipsecdiag_engine_t *engine,
       engine_note_cap_on_frame(engine, &engine->esp_cap_noted, "esp_sa_cap_reached", frame, IPSECDIAG_MAX_ESP_SAS);
       return frame;
     }
-    sa = g_new0(esp_sa_t, 1);
+    sa = g_aligned_alloc0(1, sizeof(esp_sa_t), 64);   /* hot fields first: a cache line apart */
     sa->key = key;
     sa->src = pkt->src;
     sa->first_frame = pkt->frame;
@@ -45,23 +45,22 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_esp(ipsecdiag_engine_t *engine,
     }
     esp_sa_table_insert(engine->esp_sas, sa);
     engine_esp_sa_created(engine, sa, pkt);
+    /* Tunnel states only rise (by rank): the SA's first packet raises it for all later ones. */
+    ipsecdiag_tunnel_t *linked = engine_tunnel_get(engine, sa->tunnel);
+    if (linked && ipsecdiag_state_rank(IPSECDIAG_ST_ESP) > ipsecdiag_state_rank(linked->state))
+      linked->state = IPSECDIAG_ST_ESP;
   }
   sa->packets++;
   sa->bytes += esp_length;
   sa->last_frame = pkt->frame;
   sa->last_sequence = sequence;
-  ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, sa->tunnel);
-  if (tunnel) {
-    if (sa->direction < 2) {
-      tunnel->esp_packets[sa->direction]++;
-      tunnel->esp_bytes[sa->direction] += esp_length;
-    }
-    if (!tunnel->natt_used && (pkt->src.port == 4500 || pkt->dst.port == 4500))
+  if (!sa->health.natt_noted && (pkt->src.port == 4500 || pkt->dst.port == 4500)) {
+    sa->health.natt_noted = TRUE;
+    ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, sa->tunnel);
+    if (tunnel)
       tunnel->natt_used = TRUE;
-    if (ipsecdiag_state_rank(IPSECDIAG_ST_ESP) > ipsecdiag_state_rank(tunnel->state))
-      tunnel->state = IPSECDIAG_ST_ESP;
   }
-  return engine_esp_packet(engine, sa, pkt, sequence);
+  return engine_esp_packet(engine, sa, pkt, sequence, esp_length);
 }
 
 guint32 ipsecdiag_engine_esp_tunnel(const ipsecdiag_engine_t *engine, guint32 spi,

@@ -57,7 +57,7 @@ void esp_sa_table_free(esp_sa_table_t *table)
   if (!table)
     return;
   for (guint i = 0; i <= table->mask; i++)
-    g_free(table->slots[i].sa);
+    g_aligned_free(table->slots[i].sa);   /* allocated with g_aligned_alloc0 */
   g_free(table->slots);
   g_free(table);
 }

@@ -489,7 +489,7 @@ static void retract_disproved_findings(ipsecdiag_engine_t *engine)
         continue;
       const ipsecdiag_message_t *message = &tunnel->messages[finding->message_index];
       const char *rule = current_message_rule(tunnel, message);
-      const char *inferred = engine_inferred_rule(tunnel, message);
+      const char *inferred = engine_inferred_rule(engine, tunnel, message);
       if ((rule && strcmp(rule, finding->rule_id) == 0) || (inferred && strcmp(inferred, finding->rule_id) == 0))
         continue;
       g_ptr_array_remove_index(tunnel->findings, i);

@@ -65,9 +65,11 @@ static const ipsecdiag_message_t *v1_rejected_ar1(const ipsecdiag_tunnel_t *tunn
   return ar1;
 }
 
-static gboolean child_sa_followed(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_message_t *after)
+static gboolean child_sa_followed(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
+                                  const ipsecdiag_message_t *after)
 {
-  if (tunnel->esp_packets[0] || tunnel->esp_packets[1])
+  guint64 esp_packets[2];
+  if (engine_esp_seen(engine, tunnel->id, esp_packets))
     return TRUE;
   for (guint i = 0; i < tunnel->n_messages; i++) {
     const ipsecdiag_message_t *m = &tunnel->messages[i];
@@ -78,7 +80,8 @@ static gboolean child_sa_followed(const ipsecdiag_tunnel_t *tunnel, const ipsecd
   return FALSE;
 }
 
-const char *engine_inferred_rule(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_message_t *message)
+const char *engine_inferred_rule(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
+                                 const ipsecdiag_message_t *message)
 {
   /* Decrypted with supplied keys: its payloads say what happened. */
   if (message->decrypted)
@@ -86,7 +89,7 @@ const char *engine_inferred_rule(const ipsecdiag_tunnel_t *tunnel, const ipsecdi
   if (tunnel->version == 2 && message->is_response && message->encrypted_len
       && (message->exchange_type == IKEV2_EXCH_IKE_AUTH || message->exchange_type == IKEV2_EXCH_CREATE_CHILD_SA)) {
     const ipsecdiag_message_t *request = request_of(tunnel, message);
-    if (!request || !request->encrypted_len || child_sa_followed(tunnel, message))
+    if (!request || !request->encrypted_len || child_sa_followed(engine, tunnel, message))
       return NULL;
     double ratio = (double)message->encrypted_len / request->encrypted_len;
     if (message->encrypted_len <= NOTIFY_ONLY_MAX_ENCRYPTED)
@@ -106,7 +109,7 @@ const char *engine_inferred_rule(const ipsecdiag_tunnel_t *tunnel, const ipsecdi
     if (strcmp(request->name, "MI3") == 0)
       return ipsecdiag_state_rank(tunnel->state) < ipsecdiag_state_rank(IPSECDIAG_ST_P1_DONE)
           ? "ikev1_auth_rejected_inferred" : NULL;
-    return child_sa_followed(tunnel, message) ? NULL : "ikev1_phase2_rejected_inferred";
+    return child_sa_followed(engine, tunnel, message) ? NULL : "ikev1_phase2_rejected_inferred";
   }
   return NULL;
 }
@@ -114,7 +117,7 @@ const char *engine_inferred_rule(const ipsecdiag_tunnel_t *tunnel, const ipsecdi
 void engine_check_inferred(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, ipsecdiag_message_t *message,
                            ipsecdiag_frame_t *frame)
 {
-  const char *rule = engine_inferred_rule(tunnel, message);
+  const char *rule = engine_inferred_rule(engine, tunnel, message);
   if (!rule)
     return;
   char buf[64];

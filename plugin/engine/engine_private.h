@@ -120,7 +120,8 @@ void engine_refresh_proposal_differences(ipsecdiag_engine_t *engine);
 void engine_check_inferred(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel, ipsecdiag_message_t *message,
                            ipsecdiag_frame_t *frame);
 /* The inferred rule a message still shows, given everything fed so far (NULL none). */
-const char *engine_inferred_rule(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_message_t *message);
+const char *engine_inferred_rule(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
+                                 const ipsecdiag_message_t *message);
 
 /* engine_natd.c */
 void engine_check_nat_detection(ipsecdiag_tunnel_t *tunnel, const ike_message_t *msg,
@@ -138,7 +139,9 @@ void engine_esp_health_free(struct engine_esp_health *health);
  * raise immediate findings on a frame record it creates. */
 void engine_esp_sa_created(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsecdiag_packet_t *pkt);
 ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsecdiag_packet_t *pkt,
-                                     guint32 sequence);
+                                     guint32 sequence, guint32 esp_length);
+/* ESP packets counted for the tunnel per direction; TRUE when any. */
+gboolean engine_esp_seen(const ipsecdiag_engine_t *engine, guint32 tunnel, guint64 packets[2]);
 /* Any IKE packet or NAT keepalive of a tunnel (keepalive: the frame is one). */
 void engine_esp_note_tunnel_packet(ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
                                    const ipsecdiag_packet_t *pkt, gboolean keepalive);

@@ -197,11 +197,11 @@ static void fill_row(stat_tap_table *table, const ipsecdiag_engine_t *engine, co
   set_string(items, COL_PHASE, g_strdup(ipsecdiag_state_name(tunnel->state)));
   set_uint(items, COL_MESSAGES, tunnel->n_packets);
   set_uint(items, COL_RETRANSMISSIONS, tunnel->n_retransmissions);
-  set_uint(items, COL_ESP_I2R, (guint)tunnel->esp_packets[0]);
-  set_uint(items, COL_ESP_R2I, (guint)tunnel->esp_packets[1]);
-  /* Bytes and sequence numbers missing, summed over the tunnel's ESP SAs of each direction. */
+  /* Packets, bytes and sequence numbers missing, summed over the tunnel's ESP SAs of each direction. */
   ipsecdiag_esp_tunnel_totals_t esp;
   ipsecdiag_engine_esp_tunnel_totals(engine, tunnel->id, &esp);
+  set_uint(items, COL_ESP_I2R, (guint)MIN(esp.packets[0], G_MAXUINT));
+  set_uint(items, COL_ESP_R2I, (guint)MIN(esp.packets[1], G_MAXUINT));
   set_uint(items, COL_ESP_BYTES_I2R, (guint)MIN(esp.bytes[0], G_MAXUINT));
   set_uint(items, COL_ESP_BYTES_R2I, (guint)MIN(esp.bytes[1], G_MAXUINT));
   set_uint(items, COL_ESP_LOST_I2R, (guint)MIN(esp.lost[0], G_MAXUINT));

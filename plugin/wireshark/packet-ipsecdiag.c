@@ -833,8 +833,10 @@ static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
     to_engine_addr(&pinfo->net_src, &esp_ip_header.src);
     to_engine_addr(&pinfo->net_dst, &esp_ip_header.dst);
   }
+  /* Most ESP frames: no record, no tree, no tap. Their tunnel is then not needed. */
+  gboolean tapping = have_tap_listener(ipsecdiag_tap_id());
   guint32 esp_tunnel = 0;
-  if (!frame && esp_spi)
+  if (!frame && esp_spi && (tree || tapping))
     esp_tunnel = ipsecdiag_engine_esp_tunnel(engine, esp_spi, &esp_ip_header.dst);
   if (!frame && !esp_spi)
     return 0;
@@ -848,7 +850,7 @@ static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
     col_append_str(pinfo->cinfo, COL_INFO, "]");
   }
   guint32 tunnel = frame ? frame->tunnel : esp_tunnel;
-  if ((tunnel || esp_spi) && have_tap_listener(ipsecdiag_tap_id())) {
+  if ((tunnel || esp_spi) && tapping) {
     ipsecdiag_tap_record_t *record = wmem_new0(pinfo->pool, ipsecdiag_tap_record_t);
     record->tunnel = tunnel;
     record->esp_spi = esp_spi;

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 
 #include "ipsecdiag/engine.h"
+#include "ipsecdiag/esp.h"
 #include "ipsecdiag/ike_parse.h"
 #include "ipsecdiag/rules.h"
 
@@ -2248,10 +2249,12 @@ static void test_esp(void)
   for (guint n = 1; n <= 2; n++)
     feed_esp(&s, 1.5 + n, &r, &i, 0xc0000002, n, 200);
   const ipsecdiag_tunnel_t *t = tun(&s, 1);
-  g_assert_cmpuint(t->esp_packets[0], ==, 3);
-  g_assert_cmpuint(t->esp_packets[1], ==, 2);
-  g_assert_cmpuint(t->esp_bytes[0], ==, 300);
-  g_assert_cmpuint(t->esp_bytes[1], ==, 400);
+  ipsecdiag_esp_tunnel_totals_t totals;
+  ipsecdiag_engine_esp_tunnel_totals(s.engine, 1, &totals);
+  g_assert_cmpuint(totals.packets[0], ==, 3);
+  g_assert_cmpuint(totals.packets[1], ==, 2);
+  g_assert_cmpuint(totals.bytes[0], ==, 300);
+  g_assert_cmpuint(totals.bytes[1], ==, 400);
   g_assert_cmpuint(t->n_esp_spis, ==, 2);
   g_assert_cmpuint(t->state, ==, IPSECDIAG_ST_ESP);
   g_assert_cmpstr(ipsecdiag_state_name(t->state), ==, "ESP seen");
@@ -2265,7 +2268,8 @@ static void test_esp(void)
   ipsecdiag_endpoint_t a = ep("203.0.113.1", 0), b = ep("203.0.113.2", 0);
   feed_esp(&s, 5.0, &a, &b, 0xc0000001, 1, 80);
   g_assert_cmpuint(ipsecdiag_engine_esp_tunnel(s.engine, 0xc0000001, &b.addr), ==, 0);
-  g_assert_cmpuint(t->esp_packets[0], ==, 3);
+  ipsecdiag_engine_esp_tunnel_totals(s.engine, 1, &totals);
+  g_assert_cmpuint(totals.packets[0], ==, 3);
 
   /* ESP in UDP 4500 marks NAT-T as used. */
   peers_t q = peers_new(0x6262626262626262ull, 0x7272727272727272ull);
@@ -2275,7 +2279,8 @@ static void test_esp(void)
   feed_esp(&s, 7.0, &q.i4500, &q.r4500, 0xc1000001, 1, 100);
   const ipsecdiag_tunnel_t *u = tun(&s, 2);
   g_assert_true(u->natt_used);
-  g_assert_cmpuint(u->esp_packets[0], ==, 1);
+  ipsecdiag_engine_esp_tunnel_totals(s.engine, 2, &totals);
+  g_assert_cmpuint(totals.packets[0], ==, 1);
   g_assert_cmpuint(u->state, ==, IPSECDIAG_ST_ESP);
   g_assert_cmpuint(ipsecdiag_engine_esp_tunnel(s.engine, 0xc1000001, &q.r.addr), ==, 2);
 
