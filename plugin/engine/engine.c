@@ -75,6 +75,7 @@ void ipsecdiag_engine_free(ipsecdiag_engine_t *engine)
   engine_weak_psk_free(engine);
   g_ptr_array_free(engine->final_findings, TRUE);
   g_hash_table_destroy(engine->frames);      /* owns the findings */
+  g_free(engine->frame_bitmap);
   g_ptr_array_free(engine->tunnels, TRUE);
   g_hash_table_destroy(engine->tunnel_by_spi);
   g_hash_table_destroy(engine->tunnel_by_peers);
@@ -86,17 +87,39 @@ void ipsecdiag_engine_free(ipsecdiag_engine_t *engine)
   g_free(engine);
 }
 
+/* 2^26 frames: an 8 MiB bitmap at most. */
+#define IPSECDIAG_FRAME_BITMAP_MAX (1u << 26)
+
+static void frame_bitmap_set(ipsecdiag_engine_t *engine, guint32 frame_number)
+{
+  if (frame_number >= IPSECDIAG_FRAME_BITMAP_MAX)
+    return;
+  if (frame_number >= engine->frame_bitmap_bits) {
+    guint32 bits = MAX(engine->frame_bitmap_bits, 1u << 16);
+    while (bits <= frame_number)
+      bits *= 2;
+    engine->frame_bitmap = g_realloc(engine->frame_bitmap, bits / 8);
+    memset(engine->frame_bitmap + engine->frame_bitmap_bits / 8, 0, (bits - engine->frame_bitmap_bits) / 8);
+    engine->frame_bitmap_bits = bits;
+  }
+  engine->frame_bitmap[frame_number / 8] |= (guint8)(1u << (frame_number % 8));
+}
+
 ipsecdiag_frame_t *engine_frame_new(ipsecdiag_engine_t *engine, guint32 frame_number, guint8 kind)
 {
   ipsecdiag_frame_t *frame = g_new0(ipsecdiag_frame_t, 1);
   frame->frame = frame_number;
   frame->kind = kind;
   g_hash_table_replace(engine->frames, GUINT_TO_POINTER(frame_number), frame);
+  frame_bitmap_set(engine, frame_number);
   return frame;
 }
 
 const ipsecdiag_frame_t *ipsecdiag_engine_frame(const ipsecdiag_engine_t *engine, guint32 frame)
 {
+  if (frame < IPSECDIAG_FRAME_BITMAP_MAX
+      && (frame >= engine->frame_bitmap_bits || !(engine->frame_bitmap[frame / 8] & (1u << (frame % 8)))))
+    return NULL;
   return g_hash_table_lookup(engine->frames, GUINT_TO_POINTER(frame));
 }
 

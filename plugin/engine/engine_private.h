@@ -48,6 +48,11 @@ struct ipsecdiag_engine {
   GHashTable *tunnel_by_spi;     /* guint64* (initiator SPI) -> tunnel id */
   GHashTable *tunnel_by_peers;   /* peers_key_t (both addresses) -> latest tunnel id */
   GHashTable *frames;            /* frame number -> ipsecdiag_frame_t* */
+  /* One bit per frame number below IPSECDIAG_FRAME_BITMAP_MAX: set when the
+   * frame has a record, so that the second pass looks up the table only for
+   * those (most ESP frames have none). Frames above the bound use the table. */
+  guint8 *frame_bitmap;
+  guint32 frame_bitmap_bits;
   esp_sa_table_t *esp_sas;       /* engine_esp_sas.c */
   GPtrArray *global_findings;    /* ipsecdiag_finding_t*, owned */
   GHashTable *first_offers;      /* tunnel id -> the initiator's first proposal (engine_negotiation.c) */

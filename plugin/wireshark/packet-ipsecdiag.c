@@ -154,23 +154,35 @@ static void to_engine_addr(const address *in, ipsecdiag_addr_t *out)
 #define LAYER_DATA 0x10   /* undissected payload: among others, an IP fragment not yet reassembled */
 #define LAYER_UDPENCAP 0x20 /* UDP 4500: alone (no isakmp or esp after it), a NAT keepalive */
 
+/* LAYER_* bits by protocol id (ids are small integers), so that the walk
+ * over every frame's layers costs one load per layer. */
+static guint8 *layer_bit_by_id;
+static int layer_bit_ids;
+
+static void set_layer_bits(void)
+{
+  const struct { int id; guint8 bit; } layers[] = {
+    {proto_isakmp_id, LAYER_ISAKMP}, {proto_esp_id, LAYER_ESP}, {proto_icmp_id, LAYER_ICMP},
+    {proto_icmpv6_id, LAYER_ICMPV6}, {proto_data_id, LAYER_DATA}, {proto_udpencap_id, LAYER_UDPENCAP},
+  };
+  int max_id = -1;
+  for (guint i = 0; i < G_N_ELEMENTS(layers); i++)
+    max_id = MAX(max_id, layers[i].id);
+  g_free(layer_bit_by_id);
+  layer_bit_ids = max_id + 1;
+  layer_bit_by_id = g_new0(guint8, MAX(layer_bit_ids, 1));
+  for (guint i = 0; i < G_N_ELEMENTS(layers); i++)
+    if (layers[i].id >= 0)
+      layer_bit_by_id[layers[i].id] |= layers[i].bit;
+}
+
 static guint frame_layers(packet_info *pinfo)
 {
   guint found = 0;
   for (wmem_list_frame_t *layer = wmem_list_head(pinfo->layers); layer; layer = wmem_list_frame_next(layer)) {
     int id = GPOINTER_TO_INT(wmem_list_frame_data(layer));
-    if (id == proto_isakmp_id)
-      found |= LAYER_ISAKMP;
-    else if (id == proto_esp_id)
-      found |= LAYER_ESP;
-    else if (id == proto_icmp_id)
-      found |= LAYER_ICMP;
-    else if (id == proto_icmpv6_id)
-      found |= LAYER_ICMPV6;
-    else if (id == proto_data_id)
-      found |= LAYER_DATA;
-    else if (id == proto_udpencap_id)
-      found |= LAYER_UDPENCAP;
+    if (id >= 0 && id < layer_bit_ids)
+      found |= layer_bit_by_id[id];
   }
   return found;
 }
@@ -1102,6 +1114,7 @@ static void ipsecdiag_init(void)
   proto_icmpv6_id = resolve_protocol("icmpv6");
   proto_data_id = resolve_protocol("data");
   proto_udpencap_id = resolve_protocol("udpencap");
+  set_layer_bits();
 }
 
 static void ipsecdiag_cleanup(void)

@@ -8,7 +8,8 @@ one pass and in two passes (-2):
   none      tshark with a plugin dir that does not hold the plugin (the baseline)
   disabled  the plugin loaded but --disable-protocol ipsecdiag
   plugin    the plugin loaded and enabled
-and measures wall and CPU time (median of --runs), peak RSS (/usr/bin/time) and
+and measures wall and CPU time (median and minimum of --runs, the runs of
+the configurations alternating), peak RSS (/usr/bin/time) and
 instruction counts (perf stat if the machine has hardware counters, else
 callgrind on --slices slices of --slice packets spread over the file, or one
 slice at its start or middle; the one-packet start-up cost is subtracted so
@@ -153,14 +154,21 @@ def measure(runner, name, capture, args, report):
         slices = [slice_capture(capture, args.slice, "%s.slice%d.pcap" % (capture, i), first)
                   for i, first in enumerate(firsts)]
     for passes in (1, 2):
-        for config in args.configs:
-            walls, cpus, rss = [], [], 0
-            for _ in range(args.runs):
+        # Runs alternate between the configurations, so that a change in the
+        # machine's load (other guests on a shared host) hits them alike.
+        timed = {config: ([], [], 0) for config in args.configs}
+        for _ in range(args.runs):
+            for config in args.configs:
                 wall, cpu, peak = runner.run_timed(config, capture, passes)
+                walls, cpus, rss = timed[config]
                 walls.append(wall)
                 cpus.append(cpu)
-                rss = max(rss, peak)
-            entry = {"wall": statistics.median(walls), "walls": walls, "cpu": statistics.median(cpus), "rss": rss}
+                timed[config] = (walls, cpus, max(rss, peak))
+        for config in args.configs:
+            walls, cpus, rss = timed[config]
+            # The minimum CPU time is the least disturbed run: interference only adds time.
+            entry = {"wall": statistics.median(walls), "walls": walls, "cpu": statistics.median(cpus),
+                     "cpu_min": min(cpus), "rss": rss}
             if slices and config in args.count_configs:
                 base = startup_instructions(runner, config, capture, passes)
                 total = sum(runner.instructions(config, part, passes) for part in slices)
@@ -168,9 +176,9 @@ def measure(runner, name, capture, args, report):
                 entry["instr_startup"] = base
                 entry["instr_per_packet"] = (total - len(slices) * base) / max(1, len(slices) * (args.slice - 1))
             results[(passes, config)] = entry
-            report("  %-8s %d pass%s: wall %6.2f s (runs %s)  CPU %6.2f s  peak RSS %7.1f MiB%s" % (
+            report("  %-8s %d pass%s: wall %6.2f s (runs %s)  CPU %6.2f s (min %.2f)  peak RSS %7.1f MiB%s" % (
                 config, passes, "" if passes == 1 else "es", entry["wall"],
-                " ".join("%.2f" % w for w in walls), entry["cpu"], rss / 1024.0,
+                " ".join("%.2f" % w for w in walls), entry["cpu"], entry["cpu_min"], rss / 1024.0,
                 "  instr %.3e (%.0f/packet after start-up)" % (entry["instr"], entry["instr_per_packet"])
                 if "instr" in entry else ""))
     return results
@@ -180,9 +188,11 @@ def ratios(results, passes, against, report, label, target):
     plugin, base = results[(passes, "plugin")], results[(passes, against)]
     wall = plugin["wall"] / base["wall"]
     cpu = plugin["cpu"] / base["cpu"]
+    cpu_min = plugin["cpu_min"] / base["cpu_min"]
     rss = plugin["rss"] / base["rss"]
-    text = "  %s, %d pass%s, plugin / %s: wall %.3fx, CPU %.3fx, peak RSS %.3fx (+%.1f MiB)" % (
-        label, passes, "" if passes == 1 else "es", against, wall, cpu, rss, (plugin["rss"] - base["rss"]) / 1024.0)
+    text = "  %s, %d pass%s, plugin / %s: wall %.3fx, CPU %.3fx (minimum CPU %.3fx), peak RSS %.3fx (+%.1f MiB)" % (
+        label, passes, "" if passes == 1 else "es", against, wall, cpu, cpu_min, rss,
+        (plugin["rss"] - base["rss"]) / 1024.0)
     ok = True
     if "instr_per_packet" not in base and target is not None:
         ok = cpu <= target

@@ -140,6 +140,36 @@ static void test_esp_sa_table_keys(void)
   ipsecdiag_engine_free(engine);
 }
 
+/* Frame records are found by number through a bitmap of the frames that have
+ * one (grown on demand, bounded) and the table: frame 0, numbers that make the
+ * bitmap grow, numbers beyond its bound, and their neighbours without records. */
+static void test_frame_records_by_number(void)
+{
+  ipsecdiag_engine_t *engine = ipsecdiag_engine_new();
+  const guint32 numbers[] = {0, 1, 9, 65535, 65536, 1000003, (1u << 26) - 1, 1u << 26, (1u << 26) + 9,
+                             G_MAXUINT32 - 1};
+  guint8 msg[IKE_HEADER_LEN];
+  for (guint i = 0; i < G_N_ELEMENTS(numbers); i++) {
+    ike_header(msg, 0x2000000000000000ull + i, 2, IKEV2_EXCH_IKE_SA_INIT, IKEV2_FLAG_INITIATOR, 0, 0,
+               IKE_HEADER_LEN);
+    ipsecdiag_packet_t pkt = packet(numbers[i], i * 1e-3, 0x0a000001, 0x0b000001, 500);
+    g_assert_nonnull(ipsecdiag_engine_feed_ike(engine, &pkt, msg, sizeof msg));
+  }
+  for (guint i = 0; i < G_N_ELEMENTS(numbers); i++) {
+    const ipsecdiag_frame_t *frame = ipsecdiag_engine_frame(engine, numbers[i]);
+    g_assert_nonnull(frame);
+    g_assert_cmpuint(frame->frame, ==, numbers[i]);
+    if (numbers[i] != 0 && numbers[i] != 1 && numbers[i] != 65536 && numbers[i] != 1u << 26)
+      g_assert_null(ipsecdiag_engine_frame(engine, numbers[i] - 1));
+    if (numbers[i] != 65535 && numbers[i] != (1u << 26) - 1 && numbers[i] != 0)
+      g_assert_null(ipsecdiag_engine_frame(engine, numbers[i] + 1));
+  }
+  g_assert_null(ipsecdiag_engine_frame(engine, 2));
+  g_assert_null(ipsecdiag_engine_frame(engine, 5000000));
+  g_assert_null(ipsecdiag_engine_frame(engine, G_MAXUINT32));
+  ipsecdiag_engine_free(engine);
+}
+
 /* More IKE SAs (distinct cookies, distinct peers) than the table keeps. */
 static void test_tunnel_cap(void)
 {
@@ -311,6 +341,7 @@ int main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/bounds/esp_spis", test_millions_of_esp_spis);
   g_test_add_func("/bounds/esp_sa_table_keys", test_esp_sa_table_keys);
+  g_test_add_func("/bounds/frame_records_by_number", test_frame_records_by_number);
   g_test_add_func("/bounds/tunnels", test_tunnel_cap);
   g_test_add_func("/bounds/messages_per_tunnel", test_messages_per_tunnel);
   g_test_add_func("/bounds/endless_retransmissions", test_endless_retransmissions);
