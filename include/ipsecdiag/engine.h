@@ -161,7 +161,7 @@ typedef struct {
   guint32 id;                    /* 1-based */
   guint8 version;                /* 1 or 2 */
   guint8 mode;                   /* exchange type that opened it: Main, Aggressive, IKE_SA_INIT, or the first seen */
-  /* Read for ESP: kept together in the first cache line. */
+  /* What ESP handling reads (once per ESP SA): together at the start. */
   guint8 state;                  /* highest ipsecdiag_state_t reached (by rank) */
   gint8 nat_initiator;           /* -1 unknown, 0 no NAT, 1 NAT in front of the initiator */
   gint8 nat_responder;           /* same for the responder */

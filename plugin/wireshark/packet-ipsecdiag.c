@@ -1121,6 +1121,9 @@ static void ipsecdiag_cleanup(void)
 {
   ipsecdiag_engine_free(engine);
   engine = NULL;
+  g_free(layer_bit_by_id);
+  layer_bit_by_id = NULL;
+  layer_bit_ids = 0;
   /* The ESP dissector frees the SAs it was given when the file closes. */
   if (esp_handed)
     g_hash_table_destroy(esp_handed);
