@@ -502,6 +502,9 @@ ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa, c
   esp_health_sa_t *health = &sa->health;
   ipsecdiag_frame_t *frame = NULL;
   gboolean udp = pkt->src.port != 0 || pkt->dst.port != 0;
+  /* The sender's line of the tunnel's ESP record: fetched while the SA is updated. */
+  if (health->tunnel_esp && sa->direction < 2)
+    __builtin_prefetch(&((tunnel_esp_t *)health->tunnel_esp)->side[sa->direction], 1);
   health->last_time = pkt->time;
   if (udp != health->udp_encapsulated)
     health->mixed_encapsulation = TRUE;
