@@ -15,6 +15,7 @@
 #include <epan/to_str.h>
 #include <wiretap/wtap.h>
 #include <wsutil/filesystem.h>
+#include <wsutil/pint.h>
 
 #include "ipsecdiag-glue.h"
 #include "ipsecdiag/esp.h"
@@ -199,11 +200,6 @@ typedef struct {
   ipsecdiag_addr_t src, dst;
 } ip_header_t;
 
-static inline guint16 read_be16(const guint8 *b)
-{
-  return (guint16)(b[0] << 8 | b[1]);
-}
-
 /* An IP header at offset p of the captured bytes (one pointer for the whole
  * header walk: this runs on every IPsec frame). */
 static gboolean parse_ip_bytes(const guint8 *bytes, gint captured, gint p, ip_header_t *ip)
@@ -217,11 +213,11 @@ static gboolean parse_ip_bytes(const guint8 *bytes, gint captured, gint p, ip_he
   ip->offset = p;
   if (version == 4) {
     gint header_len = (h[0] & 0x0f) * 4;
-    gint total_len = read_be16(h + 2);
+    gint total_len = pntoh16(h + 2);
     if (header_len < 20 || p + header_len > captured || (total_len && total_len < header_len))
       return FALSE;
     ip->family = 4;
-    ip->fragment = (read_be16(h + 6) & 0x3fff) != 0;   /* MF or an offset */
+    ip->fragment = (pntoh16(h + 6) & 0x3fff) != 0;   /* MF or an offset */
     ip->ttl = h[8];
     ip->next = h[9];
     memcpy(ip->src.bytes, h + 12, 4);
@@ -237,7 +233,7 @@ static gboolean parse_ip_bytes(const guint8 *bytes, gint captured, gint p, ip_he
     memcpy(ip->src.bytes, h + 8, 16);
     memcpy(ip->dst.bytes, h + 24, 16);
     ip->payload = p + 40;
-    end = ip->payload + read_be16(h + 4);
+    end = ip->payload + pntoh16(h + 4);
     /* Hop-by-hop, routing, destination options and fragment headers, a few at most. */
     for (int i = 0; i < 8 && ip->payload + 8 <= captured; i++) {
       guint8 next = bytes[ip->payload];
@@ -415,6 +411,20 @@ static gboolean esp_ip(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip)
   return outer_ip(tvb, pinfo, ip) && (ip->next == 50 || ip->next == 17);
 }
 
+/* SPI, sequence and the length from the SPI on, of the ESP header at esp
+ * (available: bytes the IP header says follow). */
+static gboolean esp_fields(tvbuff_t *data, gint esp, gint available, guint32 *spi, guint32 *sequence,
+                           guint32 *length)
+{
+  if (available < 8 || !tvb_bytes_exist(data, esp, 8))
+    return FALSE;
+  *spi = tvb_get_ntohl(data, esp);
+  *sequence = tvb_get_ntohl(data, esp + 4);
+  gint reported = tvb_reported_length_remaining(data, esp);
+  *length = reported > 0 ? (guint32)reported : 0;
+  return *spi != 0;                     /* 0 is the non-ESP marker: IKE */
+}
+
 /* An ESP header (native or in UDP, RFC 3948): SPI, sequence and the length
  * from the SPI on. */
 static gboolean esp_header(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip, guint32 *spi, guint32 *sequence,
@@ -432,13 +442,7 @@ static gboolean esp_header(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip, g
   } else if (ip->next != 50) {
     return FALSE;
   }
-  if (available < 8 || !tvb_bytes_exist(data, esp, 8))
-    return FALSE;
-  *spi = tvb_get_ntohl(data, esp);
-  *sequence = tvb_get_ntohl(data, esp + 4);
-  gint reported = tvb_reported_length_remaining(data, esp);
-  *length = reported > 0 ? (guint32)reported : 0;
-  return *spi != 0;                     /* 0 is the non-ESP marker: IKE */
+  return esp_fields(data, esp, available, spi, sequence, length);
 }
 
 /* The usual ESP frame, read from the outermost header in one go: native
@@ -462,8 +466,8 @@ static gboolean esp_outer_header(tvbuff_t *tvb, packet_info *pinfo, ip_header_t 
   if (ip->next == 17) {
     if (available < 8)
       return FALSE;
-    *src_port = read_be16(bytes + esp);
-    *dst_port = read_be16(bytes + esp + 2);
+    *src_port = pntoh16(bytes + esp);
+    *dst_port = pntoh16(bytes + esp + 2);
     if (*src_port != 4500 && *dst_port != 4500)
       return FALSE;
     esp += 8;
@@ -471,13 +475,7 @@ static gboolean esp_outer_header(tvbuff_t *tvb, packet_info *pinfo, ip_header_t 
   } else if (ip->next != 50) {
     return FALSE;
   }
-  if (available < 8)
-    return FALSE;
-  *spi = (guint32)read_be16(bytes + esp) << 16 | read_be16(bytes + esp + 2);
-  *sequence = (guint32)read_be16(bytes + esp + 4) << 16 | read_be16(bytes + esp + 6);
-  gint reported = tvb_reported_length_remaining(tvb, esp);
-  *length = reported > 0 ? (guint32)reported : 0;
-  return *spi != 0;                     /* 0 is the non-ESP marker: IKE */
+  return esp_fields(tvb, esp, available, spi, sequence, length);
 }
 
 /* An IPv4 fragment or an IPv6 packet with a Fragment header (outer
@@ -537,14 +535,10 @@ static const ipsecdiag_frame_t *feed_frame(tvbuff_t *tvb, packet_info *pinfo, gu
     guint16 src_port, dst_port;
     if (esp_outer_header(tvb, pinfo, &ip, esp_spi, esp_sequence, &esp_len, &src_port, &dst_port)) {
       *esp_ip_header = ip;
-      memset(&pkt, 0, sizeof pkt);
-      pkt.frame = pinfo->num;
-      pkt.time = nstime_to_sec(&pinfo->abs_ts);
-      pkt.src.addr = ip.src;
-      pkt.dst.addr = ip.dst;
+      packet_meta(pinfo, tvb, &ip, &pkt);
+      /* Ports from the UDP header itself: with ESP decrypted, pinfo holds the inner packet's. */
       pkt.src.port = src_port;
       pkt.dst.port = dst_port;
-      pkt.ttl = ip.ttl;
       return ipsecdiag_engine_feed_esp(engine, &pkt, *esp_spi, *esp_sequence, esp_len);
     }
   }
