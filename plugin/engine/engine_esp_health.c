@@ -147,12 +147,10 @@ static const tunnel_esp_t *tunnel_esp_const(const ipsecdiag_engine_t *engine, gu
   return g_hash_table_lookup(engine->esp_health->tunnels, GUINT_TO_POINTER(tunnel));
 }
 
-gboolean engine_esp_seen(const ipsecdiag_engine_t *engine, guint32 tunnel, guint64 packets[2])
+gboolean engine_esp_seen(const ipsecdiag_engine_t *engine, guint32 tunnel)
 {
   const tunnel_esp_t *t = tunnel_esp_const(engine, tunnel);
-  packets[0] = t ? t->side[0].esp_packets : 0;
-  packets[1] = t ? t->side[1].esp_packets : 0;
-  return packets[0] || packets[1];
+  return t && (t->side[0].esp_packets || t->side[1].esp_packets);
 }
 
 static const esp_sa_t *sa_at(const ipsecdiag_engine_t *engine, guint index)

@@ -68,8 +68,7 @@ static const ipsecdiag_message_t *v1_rejected_ar1(const ipsecdiag_tunnel_t *tunn
 static gboolean child_sa_followed(const ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
                                   const ipsecdiag_message_t *after)
 {
-  guint64 esp_packets[2];
-  if (engine_esp_seen(engine, tunnel->id, esp_packets))
+  if (engine_esp_seen(engine, tunnel->id))
     return TRUE;
   for (guint i = 0; i < tunnel->n_messages; i++) {
     const ipsecdiag_message_t *m = &tunnel->messages[i];
