@@ -201,20 +201,7 @@ static void test_no_keys_no_esp(void)
   g_snprintf(text, sizeof text, "psk \"%s\"\n", lab_psk);
   ipsecdiag_keys_load_data(keys, "test", text, strlen(text), NULL);
   ipsecdiag_engine_set_keys(engine, keys);
-  for (const fx_packet_t *p = fx_packets; p->capture; p++) {
-    if (strcmp(p->capture, "healthy-ikev1") != 0)
-      continue;
-    ipsecdiag_packet_t pkt;
-    memset(&pkt, 0, sizeof pkt);
-    pkt.frame = p->frame;
-    pkt.time = p->time;
-    set_addr(&pkt.src, p->src, (guint16)p->sport);
-    set_addr(&pkt.dst, p->dst, (guint16)p->dport);
-    gsize len;
-    guint8 *data = unhex(p->hex, &len);
-    ipsecdiag_engine_feed_ike(engine, &pkt, data, len);
-    g_free(data);
-  }
+  feed_capture(engine, "healthy-ikev1");
   g_assert_cmpuint(ipsecdiag_engine_esp_derived_count(engine), ==, 0);
   g_assert_null(ipsecdiag_engine_esp_derived(engine, 0));
   ipsecdiag_engine_free(engine);
