@@ -207,10 +207,20 @@ static void window_clear(esp_sequence_t *q, guint64 seq)
 
 static void run_start(esp_sequence_t *q, guint64 seq)
 {
-  memset(q->window, 0, sizeof q->window);
   q->highest = q->lowest = seq;
   q->unique = 1;
-  window_set(q, seq);
+  q->window_implicit = TRUE;
+}
+
+/* Writes out the implicit bitmap: the window's numbers from lowest to highest. */
+static void window_materialize(esp_sequence_t *q)
+{
+  memset(q->window, 0, sizeof q->window);
+  guint64 from = q->highest - q->lowest >= IPSECDIAG_ESP_SEQ_WINDOW ? q->highest - (IPSECDIAG_ESP_SEQ_WINDOW - 1)
+                                                                     : q->lowest;
+  for (guint64 s = from; s <= q->highest; s++)
+    window_set(q, s);
+  q->window_implicit = FALSE;
 }
 
 static seq_event_t sequence_update(esp_sequence_t *q, guint32 seq32, guint32 frame)
@@ -231,6 +241,14 @@ static seq_event_t sequence_update(esp_sequence_t *q, guint32 seq32, guint32 fra
   else
     seq = epoch + seq32;
 
+  if (q->window_implicit) {
+    if (seq == q->highest + 1) {
+      q->highest = seq;
+      q->unique++;
+      return SEQ_NEW;
+    }
+    window_materialize(q);
+  }
   if (seq > q->highest) {
     guint64 jump = seq - q->highest;
     if (jump > 1) {
@@ -500,9 +518,6 @@ ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa, c
   esp_health_sa_t *health = &sa->health;
   ipsecdiag_frame_t *frame = NULL;
   gboolean udp = pkt->src.port != 0 || pkt->dst.port != 0;
-  /* The sender's line of the tunnel's ESP record: fetched while the SA is updated. */
-  if (health->tunnel_esp && sa->direction < 2)
-    __builtin_prefetch(&((tunnel_esp_t *)health->tunnel_esp)->side[sa->direction], 1);
   health->last_time = pkt->time;
   if (udp != health->udp_encapsulated)
     health->mixed_encapsulation = TRUE;
@@ -512,6 +527,9 @@ ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa, c
     if (!health->tunnel_esp || health->tunnel_esp_id != sa->tunnel) {
       health->tunnel_esp = tunnel_esp(engine, sa->tunnel);
       health->tunnel_esp_id = sa->tunnel;
+      /* The sender's line: the SA table fetches it with the SA from now on. */
+      tunnel_esp_t *t = health->tunnel_esp;
+      esp_sa_table_set_hint(engine->esp_sas, sa, sa->direction < 2 ? &t->side[sa->direction] : NULL);
     }
     tunnel_esp_t *t = health->tunnel_esp;
     int side = sa->direction < 2 ? sa->direction : -1;

@@ -11,9 +11,13 @@
 
 /* Sequence state of one ESP SA: a bitmap of the IPSECDIAG_ESP_SEQ_WINDOW
  * numbers up to the highest seen (bit = seq % window), so memory does not
- * grow with packets. 64-bit numbers count 32-bit wraps (ESN). */
+ * grow with packets. 64-bit numbers count 32-bit wraps (ESN).
+ * While a run has had only in-order packets the bitmap is implicit (every
+ * number from lowest to highest was seen) and is not written: in-order
+ * packets then touch one cache line less. */
 typedef struct {
-  gboolean started;
+  guint8 started;
+  guint8 window_implicit;
   guint32 first_sequence;
   guint64 highest, lowest;       /* of the current run */
   guint64 unique;                /* packets of the current run that were new */

@@ -39,6 +39,7 @@ esp_sa_table_t *esp_sa_table_new(void);
 void esp_sa_table_free(esp_sa_table_t *table);
 esp_sa_t *esp_sa_table_lookup(const esp_sa_table_t *table, const esp_sa_key_t *key);
 void esp_sa_table_insert(esp_sa_table_t *table, esp_sa_t *sa);
+void esp_sa_table_set_hint(esp_sa_table_t *table, const esp_sa_t *sa, const void *hint);
 guint esp_sa_table_size(const esp_sa_table_t *table);
 
 typedef struct engine_lifecycle engine_lifecycle_t;   /* engine_lifecycle.c */

@@ -155,35 +155,39 @@ static void to_engine_addr(const address *in, ipsecdiag_addr_t *out)
 #define LAYER_DATA 0x10   /* undissected payload: among others, an IP fragment not yet reassembled */
 #define LAYER_UDPENCAP 0x20 /* UDP 4500: alone (no isakmp or esp after it), a NAT keepalive */
 
-/* LAYER_* bits by protocol id (ids are small integers), so that the walk
- * over every frame's layers costs one load per layer. */
-static guint8 *layer_bit_by_id;
-static int layer_bit_ids;
+/* The protocols frame_layers looks for. Every frame walks its layers, so a
+ * 64-bit filter of the ids' low bits (held in one register) rejects almost
+ * every layer without a memory access; a table by id would cost a cache
+ * line per layer, since protocol ids are spread over the field registry. */
+#define LAYER_KINDS 6
+static struct { int id; guint bit; } layer_kinds[LAYER_KINDS];
+static guint64 layer_id_filter;
 
 static void set_layer_bits(void)
 {
-  const struct { int id; guint8 bit; } layers[] = {
-    {proto_isakmp_id, LAYER_ISAKMP}, {proto_esp_id, LAYER_ESP}, {proto_icmp_id, LAYER_ICMP},
-    {proto_icmpv6_id, LAYER_ICMPV6}, {proto_data_id, LAYER_DATA}, {proto_udpencap_id, LAYER_UDPENCAP},
-  };
-  int max_id = -1;
-  for (guint i = 0; i < G_N_ELEMENTS(layers); i++)
-    max_id = MAX(max_id, layers[i].id);
-  g_free(layer_bit_by_id);
-  layer_bit_ids = max_id + 1;
-  layer_bit_by_id = g_new0(guint8, MAX(layer_bit_ids, 1));
-  for (guint i = 0; i < G_N_ELEMENTS(layers); i++)
-    if (layers[i].id >= 0)
-      layer_bit_by_id[layers[i].id] |= layers[i].bit;
+  const int ids[LAYER_KINDS] = {proto_isakmp_id, proto_esp_id, proto_icmp_id,
+                                proto_icmpv6_id, proto_data_id, proto_udpencap_id};
+  const guint bits[LAYER_KINDS] = {LAYER_ISAKMP, LAYER_ESP, LAYER_ICMP, LAYER_ICMPV6, LAYER_DATA, LAYER_UDPENCAP};
+  layer_id_filter = 0;
+  for (guint i = 0; i < LAYER_KINDS; i++) {
+    layer_kinds[i].id = ids[i];
+    layer_kinds[i].bit = bits[i];
+    if (ids[i] >= 0)
+      layer_id_filter |= G_GUINT64_CONSTANT(1) << (ids[i] & 63);
+  }
 }
 
 static guint frame_layers(packet_info *pinfo)
 {
   guint found = 0;
+  guint64 filter = layer_id_filter;
   for (wmem_list_frame_t *layer = wmem_list_head(pinfo->layers); layer; layer = wmem_list_frame_next(layer)) {
     int id = GPOINTER_TO_INT(wmem_list_frame_data(layer));
-    if (id >= 0 && id < layer_bit_ids)
-      found |= layer_bit_by_id[id];
+    if (!((filter >> (id & 63)) & 1))
+      continue;
+    for (guint i = 0; i < LAYER_KINDS; i++)
+      if (layer_kinds[i].id == id)
+        found |= layer_kinds[i].bit;
   }
   return found;
 }
@@ -195,6 +199,7 @@ typedef struct {
   guint8 next;                   /* upper-layer protocol, after IPv6 extension headers */
   gboolean fragment;             /* part of a fragmented datagram */
   gint offset;                   /* of the IP header in the frame */
+  gboolean outermost;            /* known to follow the link header (esp_outer_header) */
   gint payload;                  /* offset of the upper-layer header */
   gint payload_len;              /* its length per the IP header, bounded by what was captured */
   ipsecdiag_addr_t src, dst;
@@ -369,7 +374,7 @@ static void packet_meta(packet_info *pinfo, tvbuff_t *tvb, const ip_header_t *ip
   }
   /* The outermost header's TTL; most frames have only the one already parsed. */
   ip_header_t outer;
-  if (ip->offset == link_header_len(tvb, pinfo))
+  if (ip->outermost || ip->offset == link_header_len(tvb, pinfo))
     pkt->ttl = ip->ttl;
   else
     pkt->ttl = outer_ip(tvb, pinfo, &outer) ? outer.ttl : ip->ttl;
@@ -461,6 +466,7 @@ static gboolean esp_outer_header(tvbuff_t *tvb, packet_info *pinfo, ip_header_t 
   const guint8 *bytes = tvb_get_ptr(tvb, 0, captured);
   if (!parse_ip_bytes(bytes, captured, link, ip) || ip->fragment)
     return FALSE;
+  ip->outermost = TRUE;
   gint esp = ip->payload, available = ip->payload_len;
   *src_port = *dst_port = 0;
   if (ip->next == 17) {
@@ -1115,9 +1121,6 @@ static void ipsecdiag_cleanup(void)
 {
   ipsecdiag_engine_free(engine);
   engine = NULL;
-  g_free(layer_bit_by_id);
-  layer_bit_by_id = NULL;
-  layer_bit_ids = 0;
   /* The ESP dissector frees the SAs it was given when the file closes. */
   if (esp_handed)
     g_hash_table_destroy(esp_handed);

@@ -171,7 +171,7 @@ def measure(runner, name, capture, args, report):
             walls, cpus, rss = timed[config]
             # The minimum CPU time is the least disturbed run: interference only adds time.
             entry = {"wall": statistics.median(walls), "walls": walls, "cpu": statistics.median(cpus),
-                     "cpu_min": min(cpus), "rss": rss}
+                     "cpus": cpus, "cpu_min": min(cpus), "rss": rss}
             if slices and config in args.count_configs:
                 base = startup_instructions(runner, config, capture, passes)
                 # The weak-PSK check has a budget per capture (64 hashes), so
@@ -204,9 +204,14 @@ def ratios(results, passes, against, report, label, target):
     wall = plugin["wall"] / base["wall"]
     cpu = plugin["cpu"] / base["cpu"]
     cpu_min = plugin["cpu_min"] / base["cpu_min"]
+    # Runs alternate, so each plugin run has a baseline run just before it
+    # under much the same load: the median of those pairs' ratios follows
+    # slow changes in the machine's load better than a ratio of medians.
+    cpu_pairs = statistics.median(p / b for p, b in zip(plugin["cpus"], base["cpus"]) if b > 0)
     rss = plugin["rss"] / base["rss"]
-    text = "  %s, %d pass%s, plugin / %s: wall %.3fx, CPU %.3fx (minimum CPU %.3fx), peak RSS %.3fx (+%.1f MiB)" % (
-        label, passes, "" if passes == 1 else "es", against, wall, cpu, cpu_min, rss,
+    text = ("  %s, %d pass%s, plugin / %s: wall %.3fx, CPU %.3fx (minimum CPU %.3fx, paired runs %.3fx), "
+            "peak RSS %.3fx (+%.1f MiB)") % (
+        label, passes, "" if passes == 1 else "es", against, wall, cpu, cpu_min, cpu_pairs, rss,
         (plugin["rss"] - base["rss"]) / 1024.0)
     ok = True
     if "instr_per_packet" not in base and target is not None:

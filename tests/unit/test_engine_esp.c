@@ -526,6 +526,52 @@ static void test_late_beyond_window(void)
   sc_finish(&s);
 }
 
+/* In-order runs keep the window implicit; the first other packet writes it
+ * out. Its edges must match what the bitmap would have held all along. */
+static void test_window_after_in_order_run(void)
+{
+  sc_t s = sc_new();
+  guint32 w = IPSECDIAG_ESP_SEQ_WINDOW;
+  for (guint32 n = 1; n <= 2 * w; n++)
+    esp(&s, n * 0.001, host_a(), host_b(), 0x12121212, n);
+  esp(&s, 2.0, host_a(), host_b(), 0x12121212, w + 1);       /* the window's oldest number: seen */
+  esp(&s, 2.0, host_a(), host_b(), 0x12121212, w);           /* just beyond it: late */
+  esp(&s, 2.0, host_a(), host_b(), 0x12121212, 2 * w + 2);   /* 2w + 1 skipped */
+  esp(&s, 2.0, host_a(), host_b(), 0x12121212, 2 * w + 1);   /* fills it */
+  esp(&s, 2.0, host_a(), host_b(), 0x12121212, 2 * w + 1);   /* again: a replay */
+  ipsecdiag_esp_sa_info_t info = sa_info(&s, 0);
+  g_assert_cmpuint(info.duplicates, ==, 2);
+  g_assert_cmpuint(info.late, ==, 1);
+  g_assert_cmpuint(info.reordered, ==, 1);
+  g_assert_cmpuint(info.gaps, ==, 1);
+  g_assert_cmpuint(info.expected, ==, 2 * w + 2);
+
+  /* A short run that started at 100: 99 is inside the window, unseen. */
+  for (guint32 n = 100; n <= 150; n++)
+    esp(&s, 3.0, host_a(), host_b(), 0x34343434, n);
+  esp(&s, 3.1, host_a(), host_b(), 0x34343434, 99);
+  esp(&s, 3.1, host_a(), host_b(), 0x34343434, 99);
+  esp(&s, 3.1, host_a(), host_b(), 0x34343434, 120);
+  esp(&s, 3.1, host_a(), host_b(), 0x34343434, 151);
+  esp(&s, 3.1, host_a(), host_b(), 0x34343434, 151);
+  info = sa_info(&s, 1);
+  g_assert_cmpuint(info.reordered, ==, 1);
+  g_assert_cmpuint(info.duplicates, ==, 3);
+  g_assert_cmpuint(info.gaps, ==, 0);
+  g_assert_cmpuint(info.expected, ==, 53);
+  g_assert_cmpuint(info.lost, ==, 0);
+
+  /* A restart makes the new run's window implicit again. */
+  for (guint32 n = 1; n <= 10; n++)
+    esp(&s, 4.0, host_a(), host_b(), 0x12121212, n);
+  esp(&s, 4.1, host_a(), host_b(), 0x12121212, 5);
+  info = sa_info(&s, 0);
+  g_assert_cmpuint(info.restarts, ==, 1);
+  g_assert_cmpuint(info.duplicates, ==, 3);
+  g_assert_cmpuint(info.expected, ==, 2 * w + 2 + 10);
+  sc_finish(&s);
+}
+
 static void test_esn_wrap(void)
 {
   sc_t s = sc_new();
@@ -1102,6 +1148,7 @@ int main(int argc, char **argv)
   g_test_add_func("/esp/sequence/loss-minor", test_loss_minor);
   g_test_add_func("/esp/sequence/reordering", test_reordering_is_not_loss);
   g_test_add_func("/esp/sequence/duplicates", test_duplicates);
+  g_test_add_func("/esp/sequence/window_after_in_order_run", test_window_after_in_order_run);
   g_test_add_func("/esp/sequence/restart", test_restart);
   g_test_add_func("/esp/sequence/late", test_late_beyond_window);
   g_test_add_func("/esp/sequence/esn-wrap", test_esn_wrap);
