@@ -18,9 +18,10 @@ typedef struct {
   ipsecdiag_addr_t dst;
 } esp_sa_key_t;
 
-/* One ESP SA (SPI and receiver). Every ESP packet reads and writes the
- * fields up to and including health's sequence window: they come first,
- * together, so that a packet touches few cache lines. */
+/* One ESP SA (SPI and receiver). An in-order ESP packet reads and writes
+ * the fields up to health's sequence state, its first two cache lines (the
+ * window after them only once a run had a gap or reordering): they come
+ * first, together, so that a packet touches few cache lines. */
 typedef struct {
   esp_sa_key_t key;
   guint32 tunnel;
