@@ -53,7 +53,6 @@ typedef struct {
   double longest_silence;
   const esp_sa_t *last_sent_sa;  /* when the last packet was ESP */
   const esp_sa_t *esp_first_sa;  /* NULL until ESP was seen that way */
-  guint64 esp_packets, esp_bytes;
   guint32 last_sent_frame;
   gboolean sent;
   gboolean up;                   /* the IKE SA was up (states only rise: checked until true) */
@@ -149,8 +148,9 @@ static const tunnel_esp_t *tunnel_esp_const(const ipsecdiag_engine_t *engine, gu
 
 gboolean engine_esp_seen(const ipsecdiag_engine_t *engine, guint32 tunnel)
 {
-  const tunnel_esp_t *t = tunnel_esp_const(engine, tunnel);
-  return t && (t->side[0].esp_packets || t->side[1].esp_packets);
+  ipsecdiag_esp_tunnel_totals_t totals;
+  ipsecdiag_engine_esp_tunnel_totals(engine, tunnel, &totals);
+  return totals.packets[0] || totals.packets[1];
 }
 
 static const esp_sa_t *sa_at(const ipsecdiag_engine_t *engine, guint index)
@@ -513,7 +513,7 @@ void engine_esp_sa_created(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsec
 }
 
 ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsecdiag_packet_t *pkt,
-                                     guint32 sequence, guint32 esp_length)
+                                     guint32 sequence)
 {
   esp_health_sa_t *health = &sa->health;
   ipsecdiag_frame_t *frame = NULL;
@@ -535,8 +535,6 @@ ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa, c
     int side = sa->direction < 2 ? sa->direction : -1;
     if (side >= 0) {
       esp_side_t *s = &t->side[side];
-      s->esp_packets++;
-      s->esp_bytes += esp_length;
       if (!s->esp_first_sa) {
         t->esp_first_frame[side] = pkt->frame;
         t->esp_first_time[side] = pkt->time;
@@ -801,7 +799,9 @@ static void tunnel_esp_findings(const ipsecdiag_engine_t *engine, const ipsecdia
 {
   char buf[64], nat[160];
   const ipsecdiag_endpoint_t *ends[2] = {&tunnel->initiator, &tunnel->responder};
-  guint64 packets[2] = {t ? t->side[0].esp_packets : 0, t ? t->side[1].esp_packets : 0};
+  ipsecdiag_esp_tunnel_totals_t totals;
+  ipsecdiag_engine_esp_tunnel_totals(engine, tunnel->id, &totals);
+  const guint64 *packets = totals.packets;
   if (!packets[0] && !packets[1]) {
     double up = 0;
     const char *name = NULL;

@@ -60,7 +60,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_esp(ipsecdiag_engine_t *engine,
     if (tunnel)
       tunnel->natt_used = TRUE;
   }
-  return engine_esp_packet(engine, sa, pkt, sequence, esp_length);
+  return engine_esp_packet(engine, sa, pkt, sequence);
 }
 
 guint32 ipsecdiag_engine_esp_tunnel(const ipsecdiag_engine_t *engine, guint32 spi,

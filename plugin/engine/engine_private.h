@@ -146,7 +146,7 @@ void engine_esp_health_free(struct engine_esp_health *health);
  * raise immediate findings on a frame record it creates. */
 void engine_esp_sa_created(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsecdiag_packet_t *pkt);
 ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsecdiag_packet_t *pkt,
-                                     guint32 sequence, guint32 esp_length);
+                                     guint32 sequence);
 /* TRUE when ESP packets of the tunnel were counted (either direction). */
 gboolean engine_esp_seen(const ipsecdiag_engine_t *engine, guint32 tunnel);
 /* Any IKE packet or NAT keepalive of a tunnel (keepalive: the frame is one). */
