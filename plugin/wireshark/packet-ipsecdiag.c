@@ -155,26 +155,36 @@ static void to_engine_addr(const address *in, ipsecdiag_addr_t *out)
 #define LAYER_DATA 0x10   /* undissected payload: among others, an IP fragment not yet reassembled */
 #define LAYER_UDPENCAP 0x20 /* UDP 4500: alone (no isakmp or esp after it), a NAT keepalive */
 
-/* The protocols frame_layers looks for. Every frame walks its layers, so a
- * 64-bit filter of the ids' low bits (held in one register) rejects almost
+/* Every frame walks its layers, so a 64-bit filter of the low bits of the
+ * protocol ids frame_layers looks for (held in one register) rejects almost
  * every layer without a memory access; a table by id would cost a cache
  * line per layer, since protocol ids are spread over the field registry. */
-#define LAYER_KINDS 6
-static struct { int id; guint bit; } layer_kinds[LAYER_KINDS];
 static guint64 layer_id_filter;
 
-static void set_layer_bits(void)
+static void set_layer_filter(void)
 {
-  const int ids[LAYER_KINDS] = {proto_isakmp_id, proto_esp_id, proto_icmp_id,
-                                proto_icmpv6_id, proto_data_id, proto_udpencap_id};
-  const guint bits[LAYER_KINDS] = {LAYER_ISAKMP, LAYER_ESP, LAYER_ICMP, LAYER_ICMPV6, LAYER_DATA, LAYER_UDPENCAP};
+  const int ids[] = {proto_isakmp_id, proto_esp_id, proto_icmp_id, proto_icmpv6_id, proto_data_id, proto_udpencap_id};
   layer_id_filter = 0;
-  for (guint i = 0; i < LAYER_KINDS; i++) {
-    layer_kinds[i].id = ids[i];
-    layer_kinds[i].bit = bits[i];
+  for (guint i = 0; i < G_N_ELEMENTS(ids); i++)
     if (ids[i] >= 0)
       layer_id_filter |= G_GUINT64_CONSTANT(1) << (ids[i] & 63);
-  }
+}
+
+static guint layer_bit(int id)
+{
+  if (id == proto_isakmp_id)
+    return LAYER_ISAKMP;
+  if (id == proto_esp_id)
+    return LAYER_ESP;
+  if (id == proto_icmp_id)
+    return LAYER_ICMP;
+  if (id == proto_icmpv6_id)
+    return LAYER_ICMPV6;
+  if (id == proto_data_id)
+    return LAYER_DATA;
+  if (id == proto_udpencap_id)
+    return LAYER_UDPENCAP;
+  return 0;
 }
 
 static guint frame_layers(packet_info *pinfo)
@@ -183,11 +193,8 @@ static guint frame_layers(packet_info *pinfo)
   guint64 filter = layer_id_filter;
   for (wmem_list_frame_t *layer = wmem_list_head(pinfo->layers); layer; layer = wmem_list_frame_next(layer)) {
     int id = GPOINTER_TO_INT(wmem_list_frame_data(layer));
-    if (!((filter >> (id & 63)) & 1))
-      continue;
-    for (guint i = 0; i < LAYER_KINDS; i++)
-      if (layer_kinds[i].id == id)
-        found |= layer_kinds[i].bit;
+    if ((filter >> (id & 63)) & 1)
+      found |= layer_bit(id);
   }
   return found;
 }
@@ -1114,7 +1121,7 @@ static void ipsecdiag_init(void)
   proto_icmpv6_id = resolve_protocol("icmpv6");
   proto_data_id = resolve_protocol("data");
   proto_udpencap_id = resolve_protocol("udpencap");
-  set_layer_bits();
+  set_layer_filter();
 }
 
 static void ipsecdiag_cleanup(void)
