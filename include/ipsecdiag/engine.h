@@ -244,6 +244,17 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_esp(ipsecdiag_engine_t *engine,
                                                    guint32 spi, guint32 sequence,
                                                    guint32 esp_length);
 
+/* The same, for a caller that does not need the result now (no tree, no
+ * tap): the packet is counted one or two ESP packets later, and meanwhile
+ * its SA's state is fetched from memory (with thousands of tunnels it is
+ * not in the cache). The result is the same as ipsecdiag_engine_feed_esp's.
+ * Every other feed, finalize and the setters count pending packets first;
+ * queries (const functions) see them only after ipsecdiag_engine_flush. */
+void ipsecdiag_engine_feed_esp_later(ipsecdiag_engine_t *engine, const ipsecdiag_packet_t *pkt,
+                                     guint32 spi, guint32 sequence, guint32 esp_length);
+/* Counts the ESP packets fed with ipsecdiag_engine_feed_esp_later so far. */
+void ipsecdiag_engine_flush(ipsecdiag_engine_t *engine);
+
 /* Feed an ICMP or ICMPv6 error: icmp_family is 4 or 6, quoted points at the
  * quoted IP header. Returns NULL if the quoted packet is not IKE. */
 const ipsecdiag_frame_t *ipsecdiag_engine_feed_icmp(ipsecdiag_engine_t *engine,

@@ -579,6 +579,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
                                                    const ipsecdiag_packet_t *pkt,
                                                    const guint8 *data, gsize len)
 {
+  engine_settle(engine);
   ipsecdiag_frame_t *frame = g_hash_table_lookup(engine->frames, GUINT_TO_POINTER(pkt->frame));
   if (frame)
     return frame;                       /* fed already (e.g. a redissection) */

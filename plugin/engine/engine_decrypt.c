@@ -56,6 +56,7 @@ static void state_free(gpointer data)
 
 void ipsecdiag_engine_set_keys(ipsecdiag_engine_t *engine, const ipsecdiag_keys_t *keys)
 {
+  engine_settle(engine);
   engine->keys = keys;
   /* Contexts hold copies of the old keys: start over for new SAs. */
   if (engine->decrypt_sas)

@@ -327,6 +327,7 @@ static const child_sa_t *child_by_spi(const ipsecdiag_engine_t *engine, guint32 
 void ipsecdiag_engine_note_child_sa(ipsecdiag_engine_t *engine, const ipsecdiag_packet_t *pkt,
                                     guint32 tunnel, guint32 spi_i, guint32 spi_r, guint32 rekeys_spi)
 {
+  engine_settle(engine);
   struct engine_esp_health *h = health_get(engine);
   if (!engine_tunnel_get(engine, tunnel) || (!spi_i && !spi_r))
     return;
@@ -363,6 +364,7 @@ void ipsecdiag_engine_note_child_sa(ipsecdiag_engine_t *engine, const ipsecdiag_
 void ipsecdiag_engine_note_child_sa_deleted(ipsecdiag_engine_t *engine, const ipsecdiag_packet_t *pkt,
                                             guint32 tunnel, guint32 spi)
 {
+  engine_settle(engine);
   struct engine_esp_health *h = health_get(engine);
   child_sa_t *child = g_hash_table_lookup(h->child_by_spi, GUINT_TO_POINTER(spi));
   if (!child || child->tunnel != tunnel || child->deleted_frame)

@@ -14,6 +14,13 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_esp(ipsecdiag_engine_t *engine,
                                                    guint32 spi, guint32 sequence,
                                                    guint32 esp_length)
 {
+  engine_settle(engine);
+  return engine_feed_esp_now(engine, pkt, spi, sequence, esp_length);
+}
+
+const ipsecdiag_frame_t *engine_feed_esp_now(ipsecdiag_engine_t *engine, const ipsecdiag_packet_t *pkt,
+                                             guint32 spi, guint32 sequence, guint32 esp_length)
+{
   /* ESP moves time and tunnel states on: the final findings must be redone. */
   engine->feed_count++;
   if (pkt->time > engine->last_time)
@@ -163,6 +170,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_icmp(ipsecdiag_engine_t *engine,
                                                     guint8 icmp_family, guint8 type, guint8 code,
                                                     const guint8 *quoted, gsize quoted_len)
 {
+  engine_settle(engine);
   quoted_udp_t udp;
   if (!parse_quoted_udp(icmp_family, quoted, quoted_len, &udp))
     return NULL;

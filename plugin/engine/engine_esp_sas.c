@@ -100,6 +100,30 @@ esp_sa_t *esp_sa_table_lookup(const esp_sa_table_t *table, const esp_sa_key_t *k
   }
 }
 
+void esp_sa_table_prefetch_slot(const esp_sa_table_t *table, const esp_sa_key_t *key)
+{
+  __builtin_prefetch(&table->slots[esp_sa_key_hash(key) & table->mask]);
+}
+
+void esp_sa_table_prefetch_sa(const esp_sa_table_t *table, const esp_sa_key_t *key)
+{
+  guint32 hash = esp_sa_key_hash(key);
+  /* Only the slots are read: the first whose hash and SPI match is almost
+   * always the SA (a wrong guess costs a wasted prefetch, not a result). */
+  for (guint i = hash & table->mask;; i = (i + 1) & table->mask) {
+    const esp_sa_slot_t *slot = &table->slots[i];
+    if (!slot->sa)
+      return;
+    if (slot->hash == hash && slot->spi == key->spi) {
+      __builtin_prefetch(slot->sa, 1);
+      __builtin_prefetch((const char *)slot->sa + 64, 1);
+      if (slot->hint)
+        __builtin_prefetch(slot->hint, 1);
+      return;
+    }
+  }
+}
+
 static void place(esp_sa_slot_t *slots, guint mask, esp_sa_t *sa, const void *hint, guint32 hash)
 {
   guint i = hash & mask;

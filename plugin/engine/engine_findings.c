@@ -502,6 +502,7 @@ static void retract_disproved_findings(ipsecdiag_engine_t *engine)
 
 void ipsecdiag_engine_finalize(ipsecdiag_engine_t *engine)
 {
+  engine_settle(engine);
   if (engine->finalized_at == engine->feed_count)
     return;
   detach_final_findings(engine);

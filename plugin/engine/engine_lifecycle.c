@@ -295,6 +295,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ip_fragment(ipsecdiag_engine_t *e
                                                            guint32 offset, gboolean more_fragments,
                                                            const guint8 *payload, gsize len)
 {
+  engine_settle(engine);
   engine_lifecycle_t *life = engine->lifecycle;
   if (offset == 0 && !more_fragments)
     return NULL;                         /* not a fragment */
@@ -419,6 +420,7 @@ void engine_lifecycle_on_message(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t 
 void ipsecdiag_engine_set_informational(ipsecdiag_engine_t *engine, guint32 frame,
                                         ipsecdiag_informational_t content)
 {
+  engine_settle(engine);
   g_hash_table_replace(engine->lifecycle->informational, GUINT_TO_POINTER(frame), GUINT_TO_POINTER(content));
   engine->finalized_at = G_MAXUINT64;    /* the conclusions may change */
 }

@@ -42,6 +42,20 @@ esp_sa_t *esp_sa_table_lookup(const esp_sa_table_t *table, const esp_sa_key_t *k
 void esp_sa_table_insert(esp_sa_table_t *table, esp_sa_t *sa);
 void esp_sa_table_set_hint(esp_sa_table_t *table, const esp_sa_t *sa, const void *hint);
 guint esp_sa_table_size(const esp_sa_table_t *table);
+/* Prefetch hints (no effect on the table's contents): the slot a lookup of
+ * key starts at; the lines of the SA whose slot matches and its hint (reads
+ * the slots, so best after esp_sa_table_prefetch_slot had time to land). */
+void esp_sa_table_prefetch_slot(const esp_sa_table_t *table, const esp_sa_key_t *key);
+void esp_sa_table_prefetch_sa(const esp_sa_table_t *table, const esp_sa_key_t *key);
+
+/* engine_esp_later.c: an ESP packet fed with ipsecdiag_engine_feed_esp_later. */
+typedef struct {
+  ipsecdiag_packet_t pkt;
+  guint32 spi, sequence, length;
+  gboolean sa_prefetched;
+} esp_later_t;
+/* Packets held: one has its slot in flight, the other its SA. */
+#define ESP_LATER_DEPTH 2
 
 typedef struct engine_lifecycle engine_lifecycle_t;   /* engine_lifecycle.c */
 
@@ -79,7 +93,22 @@ struct ipsecdiag_engine {
   GHashTable *esp_keymat_problems; /* frame -> why no keys were derived (owned text) */
   gboolean esp_derived_cap_noted;
   struct engine_weak_psk *weak_psk;  /* engine_weak_psk.c, NULL until Aggressive Mode or a setting */
+  /* ESP fed with ipsecdiag_engine_feed_esp_later, not counted yet (engine_esp_later.c). */
+  esp_later_t esp_later[ESP_LATER_DEPTH];
+  guint esp_later_first, esp_later_count;
 };
+
+/* engine_esp_later.c: every entry point that changes the engine calls this
+ * first, so that ESP fed late is counted in the order it was fed. */
+void engine_esp_later_complete(ipsecdiag_engine_t *engine);
+static inline void engine_settle(ipsecdiag_engine_t *engine)
+{
+  if (engine->esp_later_count)
+    engine_esp_later_complete(engine);
+}
+/* engine_esp_icmp.c: ipsecdiag_engine_feed_esp without settling first. */
+const ipsecdiag_frame_t *engine_feed_esp_now(ipsecdiag_engine_t *engine, const ipsecdiag_packet_t *pkt,
+                                             guint32 spi, guint32 sequence, guint32 esp_length);
 
 /* engine.c */
 ipsecdiag_frame_t *engine_frame_new(ipsecdiag_engine_t *engine, guint32 frame, guint8 kind);

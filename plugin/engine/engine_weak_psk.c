@@ -124,6 +124,7 @@ void engine_weak_psk_free(ipsecdiag_engine_t *engine)
 
 void ipsecdiag_engine_set_weak_psk_check(ipsecdiag_engine_t *engine, gboolean enabled)
 {
+  engine_settle(engine);
   state_of(engine)->disabled = !enabled;
 }
 

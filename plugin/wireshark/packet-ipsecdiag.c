@@ -123,6 +123,9 @@ static void add_esp_keys(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, co
 
 ipsecdiag_engine_t *ipsecdiag_current_engine(void)
 {
+  /* The taps read the engine: ESP fed late must be counted by then. */
+  if (engine)
+    ipsecdiag_engine_flush(engine);
   return engine;
 }
 
@@ -535,9 +538,10 @@ static const ipsecdiag_frame_t *feed_ip_fragment(tvbuff_t *tvb, packet_info *pin
   return ipsecdiag_engine_feed_ip_fragment(engine, &pkt, ip_id, protocol, offset, more, payload, payload_len);
 }
 
-/* Feed the frame's IKE, ESP or ICMP error; returns the stored record or NULL. */
-static const ipsecdiag_frame_t *feed_frame(tvbuff_t *tvb, packet_info *pinfo, guint layers, guint32 *esp_spi,
-                                           guint32 *esp_sequence, ip_header_t *esp_ip_header)
+/* Feed the frame's IKE, ESP or ICMP error; returns the stored record or NULL.
+ * Without result_needed, plain ESP may be counted later (NULL then). */
+static const ipsecdiag_frame_t *feed_frame(tvbuff_t *tvb, packet_info *pinfo, guint layers, gboolean result_needed,
+                                           guint32 *esp_spi, guint32 *esp_sequence, ip_header_t *esp_ip_header)
 {
   ipsecdiag_packet_t pkt;
   ip_header_t ip;
@@ -552,6 +556,10 @@ static const ipsecdiag_frame_t *feed_frame(tvbuff_t *tvb, packet_info *pinfo, gu
       /* Ports from the UDP header itself: with ESP decrypted, pinfo holds the inner packet's. */
       pkt.src.port = src_port;
       pkt.dst.port = dst_port;
+      if (!result_needed) {
+        ipsecdiag_engine_feed_esp_later(engine, &pkt, *esp_spi, *esp_sequence, esp_len);
+        return NULL;
+      }
       return ipsecdiag_engine_feed_esp(engine, &pkt, *esp_spi, *esp_sequence, esp_len);
     }
   }
@@ -826,16 +834,20 @@ static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
                                             are the inner packet's once Wireshark decrypted ESP) */
   memset(&esp_ip_header, 0, sizeof esp_ip_header);
   const ipsecdiag_frame_t *frame;
+  gboolean tapping;
   if (!PINFO_FD_VISITED(pinfo)) {
     guint layers = frame_layers(pinfo);
     if (!layers)
       return 0;                         /* most frames: no IKE, ESP or ICMP */
-    frame = feed_frame(tvb, pinfo, layers, &esp_spi, &esp_sequence, &esp_ip_header);
+    tapping = have_tap_listener(ipsecdiag_tap_id());
+    /* Without a tree or tap nothing reads a plain ESP frame's result now. */
+    frame = feed_frame(tvb, pinfo, layers, tree || tapping, &esp_spi, &esp_sequence, &esp_ip_header);
     /* A Child SA read with keys may have given ESP keys: hand them over
      * before the ESP packets that use them are dissected. */
     if (frame && frame->kind == IPSECDIAG_FRAME_IKE && frame->decrypt_status)
       hand_derived_esp_sas();
   } else {
+    tapping = have_tap_listener(ipsecdiag_tap_id());
     /* The first pass is over: findings that needed the whole capture are now certain. */
     ipsecdiag_engine_finalize(engine);
     frame = ipsecdiag_engine_frame(engine, pinfo->num);
@@ -853,7 +865,6 @@ static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
     to_engine_addr(&pinfo->net_dst, &esp_ip_header.dst);
   }
   /* Most ESP frames: no record, no tree, no tap. Their tunnel is then not needed. */
-  gboolean tapping = have_tap_listener(ipsecdiag_tap_id());
   guint32 esp_tunnel = 0;
   if (!frame && esp_spi && (tree || tapping))
     esp_tunnel = ipsecdiag_engine_esp_tunnel(engine, esp_spi, &esp_ip_header.dst);

@@ -20,6 +20,8 @@
  *                  peer pair (data: 2 IPv4 or 2 IPv6 addresses; consumes no
  *                  frame number); 5-7 IKE message
  *   kind bits 3-4: time step before the record: 1 ms, 0.5 s, 2 s, 11 s
+ *   kind bit 5:    on an ESP record: fed with ipsecdiag_engine_feed_esp_later
+ *                  (counted when a later record is fed)
  *   kind bit 7:    finalize before the record
  *   flags bit 0:   IKE after a non-ESP marker (non_esp_marker); on an ESP
  *                  record: first register a Child SA of the newest tunnel
@@ -337,8 +339,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
           ipsecdiag_engine_note_child_sa(engine, &pkt, tunnel, get_be32(body, len, 0), get_be32(body, len, 4),
                                          len > 12 ? get_be32(body, len, 9) : 0);
       }
-      frame = ipsecdiag_engine_feed_esp(engine, &pkt, get_be32(body, len, 0), get_be32(body, len, 4),
+      if (kind & 0x20)
+        ipsecdiag_engine_feed_esp_later(engine, &pkt, get_be32(body, len, 0), get_be32(body, len, 4),
                                         (guint32)len);
+      else
+        frame = ipsecdiag_engine_feed_esp(engine, &pkt, get_be32(body, len, 0), get_be32(body, len, 4),
+                                          (guint32)len);
     } else if (type == REC_ICMP) {
       guint8 icmp_type = len > 0 ? body[0] : 3, code = len > 1 ? body[1] : 3, mode = len > 2 ? body[2] : 0;
       const guint8 *quoted = len > 3 ? body + 3 : body + len;

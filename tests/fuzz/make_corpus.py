@@ -102,7 +102,7 @@ def time_step(gap):
 
 
 def feed_seed(packets, limit):
-    records, a, b, last = [], None, None, None
+    records, a, b, last, esp_records = [], None, None, None, 0
     for time, (kind, src, dst, port, data) in packets:
         if a is None:
             if len(src) != 4:
@@ -116,7 +116,10 @@ def feed_seed(packets, limit):
             flags |= 1 if port == 4500 else 0
             record = struct.pack("!BBH", step << 3, flags, len(data)) + data
         else:
-            record = struct.pack("!BBH", 1 | step << 3, flags, len(data)) + data
+            # Runs of ESP records alternate between fed now and fed later (kind bit 5).
+            esp_records += 1
+            later = 0x20 if esp_records % 4 >= 2 else 0
+            record = struct.pack("!BBH", 1 | later | step << 3, flags, len(data)) + data
         if sum(map(len, records)) + len(record) > limit:
             break
         records.append(record)

@@ -1132,6 +1132,182 @@ static void test_refinalize_after_more_esp(void)
   sc_finish(&s);
 }
 
+/* ---------- ESP fed late ---------- */
+
+static void esp_fed(sc_t *s, gboolean later, double time, const ipsecdiag_endpoint_t *src,
+                    const ipsecdiag_endpoint_t *dst, guint32 spi, guint32 sequence)
+{
+  ipsecdiag_packet_t pkt = packet(s, time, src, dst, 64);
+  pkt.non_esp_marker = FALSE;
+  guint32 length = 100 + sequence % 7;
+  if (later)
+    ipsecdiag_engine_feed_esp_later(s->engine, &pkt, spi, sequence, length);
+  else
+    ipsecdiag_engine_feed_esp(s->engine, &pkt, spi, sequence, length);
+}
+
+static void digest_finding(GString *out, const ipsecdiag_finding_t *f)
+{
+  g_string_append_printf(out, "  %s frame %u tunnel %u%s:", f->rule_id, f->frame, f->tunnel, f->final ? " final" : "");
+  for (guint i = 0; i < f->n_params; i++)
+    g_string_append_printf(out, " %s=%s", f->keys[i], f->values[i]);
+  g_string_append_c(out, '\n');
+}
+
+/* Everything the engine concluded, as text: the stored frames and their
+ * findings, the global findings, every ESP SA and the tunnels' ESP totals. */
+static char *engine_digest(const sc_t *s)
+{
+  GString *out = g_string_new(NULL);
+  for (guint32 i = 1; i <= s->frame; i++) {
+    const ipsecdiag_frame_t *frame = ipsecdiag_engine_frame(s->engine, i);
+    if (!frame)
+      continue;
+    g_string_append_printf(out, "frame %u kind %u tunnel %u spi %08x sequence %u state %u\n", i, frame->kind,
+                           frame->tunnel, frame->esp_spi, frame->esp_sequence, frame->state);
+    for (guint j = 0; frame->findings && j < frame->findings->len; j++)
+      digest_finding(out, g_ptr_array_index(frame->findings, j));
+  }
+  const GPtrArray *global = ipsecdiag_engine_global_findings(s->engine);
+  for (guint j = 0; j < global->len; j++)
+    digest_finding(out, g_ptr_array_index(global, j));
+  for (guint i = 0; i < ipsecdiag_engine_esp_sa_count(s->engine); i++) {
+    ipsecdiag_esp_sa_info_t a = sa_info(s, i);
+    g_string_append_printf(out, "sa %08x tunnel %u dir %u udp %d packets %" G_GUINT64_FORMAT " bytes %" G_GUINT64_FORMAT
+                           " frames %u-%u times %.3f-%.3f seq %u-%u expected %" G_GUINT64_FORMAT " lost %" G_GUINT64_FORMAT
+                           " gaps %u largest %u dup %" G_GUINT64_FORMAT " late %" G_GUINT64_FORMAT " reordered %" G_GUINT64_FORMAT
+                           " restarts %u firsts %u/%u/%u\n",
+                           a.spi, a.tunnel, a.direction, a.udp_encapsulated, a.packets, a.bytes, a.first_frame,
+                           a.last_frame, a.first_time, a.last_time, a.first_sequence, a.last_sequence, a.expected, a.lost,
+                           a.gaps, a.largest_gap, a.duplicates, a.late, a.reordered, a.restarts, a.first_gap_frame,
+                           a.first_duplicate_frame, a.first_restart_frame);
+  }
+  for (guint32 id = 1; id <= ipsecdiag_engine_tunnel_count(s->engine); id++) {
+    ipsecdiag_esp_tunnel_totals_t t;
+    ipsecdiag_engine_esp_tunnel_totals(s->engine, id, &t);
+    g_string_append_printf(out, "tunnel %u state %u esp %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " spis %u/%u\n", id,
+                           ipsecdiag_engine_tunnel(s->engine, id)->state, t.packets[0], t.packets[1], t.spis[0],
+                           t.spis[1]);
+  }
+  return g_string_free(out, FALSE);
+}
+
+/* Two tunnels and ESP without IKE, interleaved: loss, a duplicate,
+ * reordering, a restart, native ESP despite a NAT, a keepalive, IKE in the
+ * middle, and a sender silent for 50 s. */
+static void mixed_esp_traffic(sc_t *s, gboolean later)
+{
+  peers_t p = peers_new(0x70);
+  peers_nat_initiator(&p);
+  peers_t q = peers_new(0x74);
+  peers_forced_encap(&q);
+  q.i_seen_by_r = ep("203.0.113.1", 500);
+  q.i = ep("192.0.2.30", 500);
+  q.i4500 = ep("192.0.2.30", 4500);
+  q.i_natd_src = ep("192.0.2.99", 500);
+  tunnel_up(s, 0.0, &p);
+  tunnel_up(s, 0.5, &q);
+  ipsecdiag_endpoint_t native_i = p.i, native_r = p.r;
+  native_i.port = native_r.port = 0;
+  for (guint32 n = 1; n <= 300; n++) {
+    double t = 1.0 + n * 0.25;
+    guint32 sp = 600 + n;                /* a window's length above the restart's numbers */
+    if (n >= 50 && n <= 52)
+      sp = 0;                            /* lost */
+    else if (n == 120)
+      sp = 600 + 121;                    /* reordered with the next */
+    else if (n == 121)
+      sp = 600 + 120;
+    else if (n >= 200)
+      sp = n - 199;                      /* restart */
+    if (sp)
+      esp_fed(s, later, t, &p.i4500, &p.r4500, 0xc1000001, sp);
+    if (n == 80)
+      esp_fed(s, later, t, &p.i4500, &p.r4500, 0xc1000001, 600 + 79);   /* duplicate */
+    esp_fed(s, later, t + 0.01, &p.r4500, &p.i4500, 0xc1000002, n);
+    if (n % 3 == 0 && (n < 100 || n > 300))
+      esp_fed(s, later, t + 0.02, &q.i4500, &q.r4500, 0xc2000001, n / 3);
+    if (n % 3 == 0 && (n < 100 || n > 300))
+      esp_fed(s, later, t + 0.03, &q.r4500, &q.i4500, 0xc2000002, n / 3);
+    if (n % 5 == 0)
+      esp_fed(s, later, t + 0.04, host_a(), host_b(), 0x0000abcd, n / 5 + (n > 150 ? 2 : 0));
+    if (n == 40)
+      keepalive(s, t + 0.05, &p);
+    if (n == 60)
+      send_ike(s, t + 0.06, &p, TRUE, TRUE, sk(&p, IKEV2_EXCH_INFORMATIONAL, TRUE, FALSE, 2, 0xb1));
+    if (n == 61)
+      send_ike(s, t + 0.06, &p, FALSE, TRUE, sk(&p, IKEV2_EXCH_INFORMATIONAL, FALSE, TRUE, 2, 0xb2));
+    if (n == 250 || n == 251)
+      esp_fed(s, later, t + 0.07, &native_i, &native_r, 0xc1000003, n - 249);
+  }
+  /* q's initiator was silent from about 25 s to 76 s; then both send again. */
+  for (guint32 n = 1; n <= 4; n++) {
+    esp_fed(s, later, 80.0 + n, &q.i4500, &q.r4500, 0xc2000001, 40 + n);
+    esp_fed(s, later, 80.0 + n, &q.r4500, &q.i4500, 0xc2000002, 40 + n);
+  }
+  /* IKE from q's initiator while its ESP before is still held: counted in
+   * order, that ESP is followed by 48 s of silence, not 90. */
+  esp_fed(s, later, 100.0, &q.i4500, &q.r4500, 0xc2000001, 45);
+  send_ike(s, 148.0, &q, TRUE, TRUE, sk(&q, IKEV2_EXCH_INFORMATIONAL, TRUE, FALSE, 2, 0xb3));
+  esp_fed(s, later, 190.0, &q.i4500, &q.r4500, 0xc2000001, 46);
+  esp_fed(s, later, 190.1, &q.r4500, &q.i4500, 0xc2000002, 45);
+}
+
+static void test_fed_later_same_result(void)
+{
+  sc_t now = sc_new(), later = sc_new();
+  mixed_esp_traffic(&now, FALSE);
+  mixed_esp_traffic(&later, TRUE);
+  ipsecdiag_engine_finalize(now.engine);
+  ipsecdiag_engine_finalize(later.engine);
+  char *expected = engine_digest(&now), *got = engine_digest(&later);
+  g_assert_cmpstr(got, ==, expected);
+  /* The scenario shows what it is meant to. */
+  static const char *const rules[] = {"esp_loss", "esp_duplicates", "esp_sequence_restart",
+                                      "esp_native_despite_nat", "nat_keepalive_missing"};
+  for (guint i = 0; i < G_N_ELEMENTS(rules); i++) {
+    if (!count_rule(&later, rules[i]))
+      g_test_message("no %s finding", rules[i]);
+    g_assert_cmpuint(count_rule(&later, rules[i]), >=, 1);
+  }
+  g_assert_cmpuint(ipsecdiag_engine_esp_sa_count(later.engine), ==, 6);
+  g_free(expected);
+  g_free(got);
+  sc_finish(&now);
+  sc_finish(&later);
+}
+
+/* Queries see ESP fed late once something counted it; feeds and finalize do that first. */
+static void test_fed_later_counted_before_next_feed(void)
+{
+  sc_t s = sc_new();
+  esp_fed(&s, TRUE, 1.0, host_a(), host_b(), 0x0000abcd, 1);
+  esp_fed(&s, TRUE, 1.1, host_a(), host_b(), 0x0000abcd, 2);
+  g_assert_cmpuint(ipsecdiag_engine_esp_sa_count(s.engine), ==, 0);   /* both held */
+  esp_fed(&s, TRUE, 1.2, host_a(), host_b(), 0x0000abcd, 4);
+  g_assert_cmpuint(ipsecdiag_engine_esp_sa_count(s.engine), ==, 1);   /* the first counted */
+  g_assert_cmpuint(sa_info(&s, 0).packets, ==, 1);
+  ipsecdiag_engine_flush(s.engine);
+  g_assert_cmpuint(sa_info(&s, 0).packets, ==, 3);
+  g_assert_cmpuint(sa_info(&s, 0).lost, ==, 1);
+  ipsecdiag_engine_flush(s.engine);                                    /* nothing held: no change */
+  g_assert_cmpuint(sa_info(&s, 0).packets, ==, 3);
+
+  /* A feed of another kind counts what is held first, in order. */
+  esp_fed(&s, TRUE, 2.0, host_a(), host_b(), 0x0000abcd, 5);
+  esp_fed(&s, FALSE, 2.1, host_a(), host_b(), 0x0000abcd, 5);         /* a duplicate of the held one */
+  g_assert_cmpuint(sa_info(&s, 0).packets, ==, 5);
+  g_assert_cmpuint(sa_info(&s, 0).duplicates, ==, 1);
+  g_assert_cmpuint(sa_info(&s, 0).first_duplicate_frame, ==, s.frame);
+  esp_fed(&s, TRUE, 3.0, host_a(), host_b(), 0x0000abcd, 6);
+  ipsecdiag_engine_finalize(s.engine);
+  g_assert_cmpuint(sa_info(&s, 0).packets, ==, 6);
+  g_assert_cmpuint(sa_info(&s, 0).last_frame, ==, s.frame);
+  /* Freed with packets held: nothing leaks (the sanitizer build checks). */
+  esp_fed(&s, TRUE, 4.0, host_a(), host_b(), 0x0000abcd, 7);
+  sc_finish(&s);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -1153,6 +1329,8 @@ int main(int argc, char **argv)
   g_test_add_func("/esp/sequence/late", test_late_beyond_window);
   g_test_add_func("/esp/sequence/esn-wrap", test_esn_wrap);
   g_test_add_func("/esp/sequence/huge-jump", test_huge_jump_bounded);
+  g_test_add_func("/esp/later/same-result", test_fed_later_same_result);
+  g_test_add_func("/esp/later/counted-before-next-feed", test_fed_later_counted_before_next_feed);
   g_test_add_func("/esp/tunnel/healthy", test_healthy_both_ways);
   g_test_add_func("/esp/tunnel/missing", test_missing);
   g_test_add_func("/esp/tunnel/missing-child-rejected", test_missing_not_when_child_rejected);

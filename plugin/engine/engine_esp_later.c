@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ipsecdiag engine: ESP packets counted late. With thousands of tunnels an
+ * ESP packet's SA is not in the cache, and finding it costs two trips to
+ * memory in a row (the table's slot, then the SA). When nobody needs the
+ * packet's result at once (tshark without a tree or tap), the packet is
+ * held: its slot is prefetched when it is fed, its SA when the next ESP
+ * packet is fed, and it is counted when the one after that is fed, by then
+ * from the cache. tshark's work on the packets in between hides the memory
+ * latency. Counting is the same code in the same order, only later.
+ */
+#include <string.h>
+
+#include "engine_private.h"
+
+static esp_later_t *later_at(ipsecdiag_engine_t *engine, guint position)
+{
+  return &engine->esp_later[(engine->esp_later_first + position) % ESP_LATER_DEPTH];
+}
+
+static esp_sa_key_t later_key(const esp_later_t *later)
+{
+  esp_sa_key_t key = {.spi = later->spi, .dst = later->pkt.dst.addr};
+  return key;
+}
+
+/* Counts the oldest held packet. */
+static void complete_first(ipsecdiag_engine_t *engine)
+{
+  esp_later_t later = *later_at(engine, 0);
+  engine->esp_later_first = (engine->esp_later_first + 1) % ESP_LATER_DEPTH;
+  engine->esp_later_count--;
+  engine_feed_esp_now(engine, &later.pkt, later.spi, later.sequence, later.length);
+}
+
+void engine_esp_later_complete(ipsecdiag_engine_t *engine)
+{
+  while (engine->esp_later_count)
+    complete_first(engine);
+}
+
+void ipsecdiag_engine_flush(ipsecdiag_engine_t *engine)
+{
+  engine_settle(engine);
+}
+
+void ipsecdiag_engine_feed_esp_later(ipsecdiag_engine_t *engine, const ipsecdiag_packet_t *pkt,
+                                     guint32 spi, guint32 sequence, guint32 esp_length)
+{
+  if (engine->esp_later_count == ESP_LATER_DEPTH)
+    complete_first(engine);
+  /* The held packets' slots were requested one packet ago: their SAs now.
+   * (After the completion above, which may have added an SA they use.) */
+  for (guint i = 0; i < engine->esp_later_count; i++) {
+    esp_later_t *held = later_at(engine, i);
+    if (!held->sa_prefetched) {
+      esp_sa_key_t key = later_key(held);
+      esp_sa_table_prefetch_sa(engine->esp_sas, &key);
+      held->sa_prefetched = TRUE;
+    }
+  }
+  esp_later_t *later = later_at(engine, engine->esp_later_count);
+  later->pkt = *pkt;
+  later->spi = spi;
+  later->sequence = sequence;
+  later->length = esp_length;
+  later->sa_prefetched = FALSE;
+  engine->esp_later_count++;
+  esp_sa_key_t key = later_key(later);
+  esp_sa_table_prefetch_slot(engine->esp_sas, &key);
+}
