@@ -59,6 +59,7 @@ ipsecdiag_engine_t *ipsecdiag_engine_new(void)
   engine->tunnel_by_peers = g_hash_table_new_full(peers_hash, peers_equal, g_free, NULL);
   engine->frames = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, frame_free);
   engine->esp_sas = esp_sa_table_new();
+  engine->hot = hot_arena_new();
   engine->global_findings = g_ptr_array_new_with_free_func(ipsecdiag_finding_free);
   engine->first_offers = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
   engine->final_findings = g_ptr_array_new();
@@ -83,6 +84,7 @@ void ipsecdiag_engine_free(ipsecdiag_engine_t *engine)
   g_ptr_array_free(engine->global_findings, TRUE);
   g_hash_table_destroy(engine->first_offers);
   engine_esp_health_free(engine->esp_health);
+  hot_arena_free(engine->hot);     /* after the tables that point into it */
   engine_lifecycle_free(engine->lifecycle);
   g_free(engine);
 }

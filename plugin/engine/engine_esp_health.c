@@ -99,7 +99,7 @@ static void tunnel_esp_free(gpointer data)
   tunnel_esp_t *t = data;
   if (t->sa_indexes)
     g_array_free(t->sa_indexes, TRUE);
-  g_aligned_free(t);
+  /* The record itself is in the engine's hot arena. */
 }
 
 static struct engine_esp_health *health_get(ipsecdiag_engine_t *engine)
@@ -133,7 +133,7 @@ static tunnel_esp_t *tunnel_esp(ipsecdiag_engine_t *engine, guint32 tunnel)
   struct engine_esp_health *h = health_get(engine);
   tunnel_esp_t *t = g_hash_table_lookup(h->tunnels, GUINT_TO_POINTER(tunnel));
   if (!t) {
-    t = g_aligned_alloc0(1, sizeof(tunnel_esp_t), 64);
+    t = hot_arena_alloc0(engine->hot, sizeof(tunnel_esp_t));
     g_hash_table_insert(h->tunnels, GUINT_TO_POINTER(tunnel), t);
   }
   return t;

@@ -38,7 +38,7 @@ const ipsecdiag_frame_t *engine_feed_esp_now(ipsecdiag_engine_t *engine, const i
       engine_note_cap_on_frame(engine, &engine->esp_cap_noted, "esp_sa_cap_reached", frame, IPSECDIAG_MAX_ESP_SAS);
       return frame;
     }
-    sa = g_aligned_alloc0(1, sizeof(esp_sa_t), 64);   /* hot fields first: a cache line apart */
+    sa = hot_arena_alloc0(engine->hot, sizeof(esp_sa_t));   /* hot fields first: a cache line apart */
     sa->key = key;
     sa->src = pkt->src;
     sa->first_frame = pkt->frame;

@@ -54,7 +54,7 @@ static gboolean esp_sa_key_equal(const esp_sa_key_t *x, const esp_sa_key_t *y)
 
 static esp_sa_slot_t *slots_new(gsize n)
 {
-  return g_aligned_alloc0(n, sizeof(esp_sa_slot_t), 64);
+  return hot_block_alloc0(n * sizeof(esp_sa_slot_t));
 }
 
 esp_sa_table_t *esp_sa_table_new(void)
@@ -69,8 +69,6 @@ void esp_sa_table_free(esp_sa_table_t *table)
 {
   if (!table)
     return;
-  for (guint i = 0; i <= table->mask; i++)
-    g_aligned_free(table->slots[i].sa);   /* allocated with g_aligned_alloc0 */
   g_aligned_free(table->slots);
   g_free(table);
 }

@@ -34,7 +34,17 @@ typedef struct {
   guint32 first_frame;
 } esp_sa_t;
 
-/* engine_esp_sas.c: ESP SAs by SPI and receiver (owns them). */
+/* engine_hot_arena.c: records that every ESP packet touches, packed on
+ * (huge) pages; freed only with the arena. */
+typedef struct hot_arena hot_arena_t;
+hot_arena_t *hot_arena_new(void);
+void hot_arena_free(hot_arena_t *arena);
+void *hot_arena_alloc0(hot_arena_t *arena, gsize size);   /* zeroed, 64-byte aligned */
+gsize hot_arena_allocated(const hot_arena_t *arena);
+/* A table every ESP packet reads (zeroed; huge pages from 1 MiB on). Free with g_aligned_free. */
+void *hot_block_alloc0(gsize size);
+
+/* engine_esp_sas.c: ESP SAs by SPI and receiver (allocated from the engine's hot arena). */
 typedef struct esp_sa_table esp_sa_table_t;
 esp_sa_table_t *esp_sa_table_new(void);
 void esp_sa_table_free(esp_sa_table_t *table);
@@ -70,6 +80,7 @@ struct ipsecdiag_engine {
   guint8 *frame_bitmap;
   guint32 frame_bitmap_bits;
   esp_sa_table_t *esp_sas;       /* engine_esp_sas.c */
+  hot_arena_t *hot;              /* ESP SAs and the tunnels' ESP records (engine_hot_arena.c) */
   GPtrArray *global_findings;    /* ipsecdiag_finding_t*, owned */
   GHashTable *first_offers;      /* tunnel id -> the initiator's first proposal (engine_negotiation.c) */
   GPtrArray *final_findings;     /* findings attached by the last finalize (not owned) */
