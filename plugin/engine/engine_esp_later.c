@@ -9,19 +9,11 @@
  * from the cache. tshark's work on the packets in between hides the memory
  * latency. Counting is the same code in the same order, only later.
  */
-#include <string.h>
-
 #include "engine_private.h"
 
 static esp_later_t *later_at(ipsecdiag_engine_t *engine, guint position)
 {
   return &engine->esp_later[(engine->esp_later_first + position) % ESP_LATER_DEPTH];
-}
-
-static esp_sa_key_t later_key(const esp_later_t *later)
-{
-  esp_sa_key_t key = {.spi = later->spi, .dst = later->pkt.dst.addr};
-  return key;
 }
 
 /* Counts the oldest held packet. */
@@ -49,23 +41,20 @@ void ipsecdiag_engine_feed_esp_later(ipsecdiag_engine_t *engine, const ipsecdiag
 {
   if (engine->esp_later_count == ESP_LATER_DEPTH)
     complete_first(engine);
-  /* The held packets' slots were requested one packet ago: their SAs now.
-   * (After the completion above, which may have added an SA they use.) */
-  for (guint i = 0; i < engine->esp_later_count; i++) {
-    esp_later_t *held = later_at(engine, i);
-    if (!held->sa_prefetched) {
-      esp_sa_key_t key = later_key(held);
-      esp_sa_table_prefetch_sa(engine->esp_sas, &key);
-      held->sa_prefetched = TRUE;
-    }
+  /* Only the newest held packet has not had its SA requested: its slot was
+   * requested one packet ago. (After the completion above, which may have
+   * added an SA it uses.) */
+  if (engine->esp_later_count) {
+    const esp_later_t *newest = later_at(engine, engine->esp_later_count - 1);
+    esp_sa_table_prefetch_sa(engine->esp_sas, newest->hash, newest->spi);
   }
   esp_later_t *later = later_at(engine, engine->esp_later_count);
   later->pkt = *pkt;
   later->spi = spi;
   later->sequence = sequence;
   later->length = esp_length;
-  later->sa_prefetched = FALSE;
+  esp_sa_key_t key = {.spi = spi, .dst = pkt->dst.addr};
+  later->hash = esp_sa_key_hash(&key);
   engine->esp_later_count++;
-  esp_sa_key_t key = later_key(later);
-  esp_sa_table_prefetch_slot(engine->esp_sas, &key);
+  esp_sa_table_prefetch_slot(engine->esp_sas, later->hash);
 }

@@ -35,7 +35,7 @@ struct esp_sa_table {
 
 /* A few multiplications over the SPI and the address words (only the 4
  * bytes an IPv4 address has, as esp_sa_key_equal compares). */
-static guint32 esp_sa_key_hash(const esp_sa_key_t *k)
+guint32 esp_sa_key_hash(const esp_sa_key_t *k)
 {
   guint32 w[4];
   memcpy(w, k->dst.bytes, sizeof w);
@@ -98,21 +98,20 @@ esp_sa_t *esp_sa_table_lookup(const esp_sa_table_t *table, const esp_sa_key_t *k
   }
 }
 
-void esp_sa_table_prefetch_slot(const esp_sa_table_t *table, const esp_sa_key_t *key)
+void esp_sa_table_prefetch_slot(const esp_sa_table_t *table, guint32 hash)
 {
-  __builtin_prefetch(&table->slots[esp_sa_key_hash(key) & table->mask]);
+  __builtin_prefetch(&table->slots[hash & table->mask]);
 }
 
-void esp_sa_table_prefetch_sa(const esp_sa_table_t *table, const esp_sa_key_t *key)
+void esp_sa_table_prefetch_sa(const esp_sa_table_t *table, guint32 hash, guint32 spi)
 {
-  guint32 hash = esp_sa_key_hash(key);
   /* Only the slots are read: the first whose hash and SPI match is almost
    * always the SA (a wrong guess costs a wasted prefetch, not a result). */
   for (guint i = hash & table->mask;; i = (i + 1) & table->mask) {
     const esp_sa_slot_t *slot = &table->slots[i];
     if (!slot->sa)
       return;
-    if (slot->hash == hash && slot->spi == key->spi) {
+    if (slot->hash == hash && slot->spi == spi) {
       __builtin_prefetch(slot->sa, 1);
       __builtin_prefetch((const char *)slot->sa + 64, 1);
       if (slot->hint)

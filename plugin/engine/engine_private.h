@@ -52,19 +52,21 @@ esp_sa_t *esp_sa_table_lookup(const esp_sa_table_t *table, const esp_sa_key_t *k
 void esp_sa_table_insert(esp_sa_table_t *table, esp_sa_t *sa);
 void esp_sa_table_set_hint(esp_sa_table_t *table, const esp_sa_t *sa, const void *hint);
 guint esp_sa_table_size(const esp_sa_table_t *table);
-/* Prefetch hints (no effect on the table's contents): the slot a lookup of
- * key starts at; the lines of the SA whose slot matches and its hint (reads
- * the slots, so best after esp_sa_table_prefetch_slot had time to land). */
-void esp_sa_table_prefetch_slot(const esp_sa_table_t *table, const esp_sa_key_t *key);
-void esp_sa_table_prefetch_sa(const esp_sa_table_t *table, const esp_sa_key_t *key);
+/* Prefetch hints (no effect on the table's contents), by the key's
+ * esp_sa_key_hash: the slot a lookup starts at; the lines of the SA whose
+ * slot matches (hash and SPI) and its hint (reads the slots, so best after
+ * esp_sa_table_prefetch_slot had time to land). */
+guint32 esp_sa_key_hash(const esp_sa_key_t *key);
+void esp_sa_table_prefetch_slot(const esp_sa_table_t *table, guint32 hash);
+void esp_sa_table_prefetch_sa(const esp_sa_table_t *table, guint32 hash, guint32 spi);
 
 /* engine_esp_later.c: an ESP packet fed with ipsecdiag_engine_feed_esp_later. */
 typedef struct {
   ipsecdiag_packet_t pkt;
   guint32 spi, sequence, length;
-  gboolean sa_prefetched;
+  guint32 hash;                  /* esp_sa_key_hash of its SA's key, for both prefetches */
 } esp_later_t;
-/* Packets held: one has its slot in flight, the other its SA. */
+/* Packets held: the newest has its slot in flight, the one before its SA. */
 #define ESP_LATER_DEPTH 2
 
 typedef struct engine_lifecycle engine_lifecycle_t;   /* engine_lifecycle.c */
