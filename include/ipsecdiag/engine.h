@@ -127,6 +127,8 @@ typedef struct {
 typedef struct {
   guint8 exchange_type;
   guint8 sender_role;
+  guint8 n_times;                /* send times kept: ipsecdiag_message_send_time() */
+  guint8 ip_fragments;           /* IP fragments its first transmission came in, 0 not fragmented */
   gboolean is_response;          /* IKEv2 R flag; IKEv1: MRx/ARx/QR1 */
   gboolean is_request;           /* expects an answer */
   gboolean on_natt_port;         /* sent on UDP 4500 */
@@ -137,16 +139,23 @@ typedef struct {
   const char *name;
   guint32 first_frame, last_frame;
   double first_time, last_time;
+  /* Send times after the first (n_times - 1 of them), allocated at the first
+   * retransmission: most messages are sent once, and a tunnel keeps up to
+   * IPSECDIAG_MAX_MESSAGES_PER_TUNNEL messages. */
+  double *resend_times;
   guint16 sends;                 /* 1 + retransmissions */
-  guint8 n_times;
-  double times[IPSECDIAG_MAX_SENDS_TIMED];
+  guint16 sends_before_answer;
+  gboolean answer_is_response;   /* the answer is the matching response */
   guint32 answer_frame;          /* first new message of the peer after it (0 = none) */
   double answer_time;
-  gboolean answer_is_response;   /* the answer is the matching response */
-  guint16 sends_before_answer;
-  guint8 ip_fragments;           /* IP fragments its first transmission came in, 0 not fragmented */
   gboolean decrypted;            /* its payloads were read with supplied keys */
 } ipsecdiag_message_t;
+
+/* The time of the message's send number k (0 = first), k < n_times. */
+static inline double ipsecdiag_message_send_time(const ipsecdiag_message_t *message, guint k)
+{
+  return k == 0 ? message->first_time : message->resend_times[k - 1];
+}
 
 #define IPSECDIAG_NATD_I_SRC_OK 0x01
 #define IPSECDIAG_NATD_I_SRC_BAD 0x02

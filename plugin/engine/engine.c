@@ -35,6 +35,8 @@ static void tunnel_free(gpointer data)
   g_free(tunnel->id_r);
   g_free(tunnel->psk_verdict);
   g_free(tunnel->child_sas);
+  for (guint i = 0; i < tunnel->n_messages; i++)
+    g_free(tunnel->messages[i].resend_times);
   g_free(tunnel->messages);
   g_free(tunnel);
 }
@@ -510,10 +512,16 @@ static ipsecdiag_message_t *find_retransmitted(ipsecdiag_tunnel_t *tunnel, const
   return NULL;
 }
 
+/* The first send's time is first_time; later ones go to resend_times. */
 static void note_send_time(ipsecdiag_message_t *message, double time)
 {
-  if (message->n_times < IPSECDIAG_MAX_SENDS_TIMED)
-    message->times[message->n_times++] = time;
+  if (message->n_times == 0 || message->n_times >= IPSECDIAG_MAX_SENDS_TIMED) {
+    message->n_times += message->n_times == 0;
+    return;
+  }
+  if (!message->resend_times)
+    message->resend_times = g_new(double, IPSECDIAG_MAX_SENDS_TIMED - 1);
+  message->resend_times[message->n_times++ - 1] = time;
 }
 
 /* IKEv2: the request this response answers. */
@@ -707,7 +715,8 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
 
   if (tunnel->n_messages < IPSECDIAG_MAX_MESSAGES_PER_TUNNEL) {
     if (tunnel->n_messages == tunnel->messages_allocated) {
-      tunnel->messages_allocated = MIN(MAX(4u, tunnel->messages_allocated * 2), IPSECDIAG_MAX_MESSAGES_PER_TUNNEL);
+      /* 8 first: an IKE SA set up and deleted takes 4 to 8 messages. */
+      tunnel->messages_allocated = MIN(MAX(8u, tunnel->messages_allocated * 2), IPSECDIAG_MAX_MESSAGES_PER_TUNNEL);
       tunnel->messages = g_renew(ipsecdiag_message_t, tunnel->messages, tunnel->messages_allocated);
     }
     message = &tunnel->messages[tunnel->n_messages++];

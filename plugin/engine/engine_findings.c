@@ -27,7 +27,14 @@ void finding_set(ipsecdiag_finding_t *finding, const char *key, const char *fmt,
 {
   va_list ap;
   va_start(ap, fmt);
-  char *value = g_strdup_vprintf(fmt, ap);
+  /* Most values are one string: a copy costs far less than printf. */
+  char *value;
+  if (strcmp(fmt, "%s") == 0) {
+    const char *text = va_arg(ap, const char *);
+    value = g_strdup(text ? text : "(null)");   /* as glib's printf writes NULL */
+  } else {
+    value = g_strdup_vprintf(fmt, ap);
+  }
   va_end(ap);
   for (guint i = 0; i < finding->n_params; i++) {
     if (strcmp(finding->keys[i], key) == 0) {
@@ -36,8 +43,13 @@ void finding_set(ipsecdiag_finding_t *finding, const char *key, const char *fmt,
       return;
     }
   }
-  finding->keys = g_renew(char *, finding->keys, finding->n_params + 1);
-  finding->values = g_renew(char *, finding->values, finding->n_params + 1);
+  /* Room for 8 parameters, then doubled: a finding has a handful. */
+  guint n = finding->n_params;
+  if (n == 0 || (n >= 8 && (n & (n - 1)) == 0)) {
+    guint room = n == 0 ? 8 : n * 2;
+    finding->keys = g_renew(char *, finding->keys, room);
+    finding->values = g_renew(char *, finding->values, room);
+  }
   finding->keys[finding->n_params] = (char *)key;
   finding->values[finding->n_params] = value;
   finding->n_params++;
@@ -294,14 +306,14 @@ static char *backoff_fingerprint(const ipsecdiag_message_t *message)
 {
   if (message->n_times < 4)
     return NULL;
-  double first = message->times[1] - message->times[0];
+  double first = ipsecdiag_message_send_time(message, 1) - ipsecdiag_message_send_time(message, 0);
   double ratio_sum = 0;
   guint n = 0;
   for (guint i = 2; i < message->n_times; i++) {
-    double previous = message->times[i - 1] - message->times[i - 2];
+    double previous = ipsecdiag_message_send_time(message, i - 1) - ipsecdiag_message_send_time(message, i - 2);
     if (previous <= 0.05)
       return NULL;
-    ratio_sum += (message->times[i] - message->times[i - 1]) / previous;
+    ratio_sum += (ipsecdiag_message_send_time(message, i) - ipsecdiag_message_send_time(message, i - 1)) / previous;
     n++;
   }
   double ratio = ratio_sum / n;

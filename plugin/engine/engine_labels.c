@@ -108,7 +108,8 @@ char *engine_format_backoff(const ipsecdiag_message_t *message)
     return g_strdup("none");
   GString *s = g_string_new(NULL);
   for (guint i = 1; i < message->n_times; i++)
-    g_string_append_printf(s, "%s%.1f", i > 1 ? ", " : "", message->times[i] - message->times[i - 1]);
+    g_string_append_printf(s, "%s%.1f", i > 1 ? ", " : "",
+                           ipsecdiag_message_send_time(message, i) - ipsecdiag_message_send_time(message, i - 1));
   g_string_append(s, " s");
   if (message->sends > message->n_times)
     g_string_append(s, ", ...");

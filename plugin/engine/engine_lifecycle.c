@@ -623,9 +623,11 @@ static double last_heard(const ipsecdiag_tunnel_t *t, guint8 role, double before
   for (guint i = 0; i < t->n_messages; i++) {
     const ipsecdiag_message_t *m = &t->messages[i];
     if (m->sender_role != role && m->sender_role != IPSECDIAG_ROLE_UNKNOWN) {
-      for (guint k = 0; k < m->n_times; k++)
-        if (m->times[k] < before && m->times[k] > last)
-          last = m->times[k];
+      for (guint k = 0; k < m->n_times; k++) {
+        double sent = ipsecdiag_message_send_time(m, k);
+        if (sent < before && sent > last)
+          last = sent;
+      }
     }
   }
   return last;

@@ -258,6 +258,9 @@ static void test_endless_retransmissions(void)
   g_assert_cmpuint(tunnel->n_messages, ==, 1);
   g_assert_cmpuint(tunnel->messages[0].sends, ==, G_MAXUINT16);
   g_assert_cmpuint(tunnel->messages[0].n_times, ==, IPSECDIAG_MAX_SENDS_TIMED);
+  /* The first sends' times, one second apart, are the ones kept. */
+  for (guint k = 0; k < IPSECDIAG_MAX_SENDS_TIMED; k++)
+    g_assert_cmpfloat(ipsecdiag_message_send_time(&tunnel->messages[0], k), ==, 1.0 + k);
   g_assert_cmpuint(tunnel->n_retransmissions, ==, total - 1);
   g_assert_cmpuint(immediate, >=, 1);
   g_assert_cmpuint(immediate, <=, 2);
