@@ -106,7 +106,7 @@ typedef struct {
   guint8 state;                  /* tunnel state after this frame */
   guint8 parse_status;           /* ike_parse_status_t */
   guint32 tunnel;                /* 1-based, 0 when none */
-  const char *message;           /* "MR2", "IKE_AUTH request", "QI1", ... (static or engine-owned) */
+  const char *message;           /* "MR2", "IKE_AUTH request", "QI1", ... (a static string: the glue caches by pointer) */
   guint8 exchange_type;
   guint32 message_id;
   guint32 request_frame;         /* for a response: the first transmission of its request */

@@ -825,6 +825,23 @@ static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const ip
   }
 }
 
+/* " [MI1]" for the Info column, made once per message name: the engine's
+ * names are static strings, so the pointer is the key. One append costs a
+ * third of three appends, and a printf more than both. */
+static GHashTable *info_suffixes;
+
+static const char *info_suffix(const char *message)
+{
+  if (!info_suffixes)
+    info_suffixes = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+  char *suffix = g_hash_table_lookup(info_suffixes, message);
+  if (!suffix) {
+    suffix = g_strconcat(" [", message, "]", NULL);
+    g_hash_table_insert(info_suffixes, (gpointer)message, suffix);
+  }
+  return suffix;
+}
+
 static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
   if (!pref_enabled || !engine)
@@ -873,12 +890,8 @@ static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
   if (tree)
     render(tvb, pinfo, tree, frame, esp_tunnel, esp_spi, &esp_ip_header);
   /* The packet list is redrawn without a tree: the column needs no tree. */
-  if (frame && frame->message && frame->kind == IPSECDIAG_FRAME_IKE) {
-    /* Three appends cost less than one formatted append (printf) per IKE frame. */
-    col_append_str(pinfo->cinfo, COL_INFO, " [");
-    col_append_str(pinfo->cinfo, COL_INFO, frame->message);
-    col_append_str(pinfo->cinfo, COL_INFO, "]");
-  }
+  if (frame && frame->message && frame->kind == IPSECDIAG_FRAME_IKE)
+    col_append_str(pinfo->cinfo, COL_INFO, info_suffix(frame->message));
   guint32 tunnel = frame ? frame->tunnel : esp_tunnel;
   if ((tunnel || esp_spi) && tapping) {
     ipsecdiag_tap_record_t *record = wmem_new0(pinfo->pool, ipsecdiag_tap_record_t);
@@ -1146,6 +1159,9 @@ static void ipsecdiag_cleanup(void)
   if (derived_handoff)
     g_byte_array_free(derived_handoff, TRUE);
   derived_handoff = NULL;
+  if (info_suffixes)
+    g_hash_table_destroy(info_suffixes);
+  info_suffixes = NULL;
 }
 
 void proto_register_ipsecdiag(void)

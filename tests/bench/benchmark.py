@@ -22,6 +22,12 @@ Targets checked: mixed <= 1.03x and IPsec-heavy <= 1.15x of the baseline
 packets: the same 1,000 tunnels with 10x the ESP packets must not add to the
 plugin's extra RSS beyond noise.
 
+Where perf record works (a software clock suffices), one more plugin run per
+file and pass count is sampled with call chains, and the share of samples
+with the plugin's code on the stack is printed: the plugin's own time, read
+off a single run, so that a host whose speed changes from run to run does
+not blur it (it leaves out the plugin's indirect cost on tshark's caches).
+
 Usage (as root tshark is run as 'nobody', the plugin staged in a temporary dir):
   tests/bench/benchmark.py --plugin BUILD/stage/4.0/epan/ipsecdiag.so [--quick]
       [--packets 1000000] [--tunnels 10000] [--runs 3] [--slice 20000] [--workdir DIR]
@@ -65,6 +71,7 @@ class Runner:
                 os.chmod(os.path.join(dirpath, name), 0o755)
         os.chmod(workdir, 0o755)
         self.perf = self.perf_works()
+        self.sampling = self.sampling_works()
 
     def command(self, config, capture, passes, wrapper=()):
         plugin_dir = self.dirs["none" if config == "none" else "plugin"]
@@ -94,6 +101,52 @@ class Runner:
             return False
         return result.returncode == 0 and "<not supported>" not in result.stderr \
             and "<not counted>" not in result.stderr
+
+    def sampling_works(self):
+        """perf record with a software clock and DWARF call chains (no hardware counters needed)."""
+        if not self.args.sample:
+            return False
+        perf_dir = os.path.join(self.workdir, "perf")
+        os.makedirs(perf_dir, exist_ok=True)
+        os.chmod(perf_dir, 0o777)   # written by tshark's user ('nobody' under root)
+        data = os.path.join(perf_dir, "probe.data")
+        try:
+            result = subprocess.run(self.prefix + ["perf", "record", "-q", "-e", "cpu-clock", "--call-graph",
+                                                   "dwarf", "-o", data, "true"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError:
+            return False
+        return result.returncode == 0 and os.path.exists(data)
+
+    def plugin_share(self, capture, passes):
+        """Samples of one plugin run (cpu-clock, DWARF call chains): total, and those with
+        ipsecdiag.so anywhere in the stack, split by where the plugin was entered
+        (per packet, end of capture and clean-up, start-up)."""
+        data = os.path.join(self.workdir, "perf", "share.data")
+        wrapper = ["perf", "record", "-q", "-e", "cpu-clock", "-F", "999", "--call-graph", "dwarf,8192",
+                   "-o", data]
+        subprocess.run(self.command("plugin", capture, passes, wrapper), stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=True, cwd=self.workdir)
+        script = subprocess.run(["perf", "script", "-f", "-i", data, "-F", "ip,sym,dso"], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, universal_newlines=True, check=True).stdout
+        os.unlink(data)
+        counts = {"total": 0, "plugin": 0, "packets": 0, "cleanup": 0, "other": 0}
+        for sample in re.split(r"\n\s*\n", script):
+            if not sample.strip():
+                continue
+            counts["total"] += 1
+            frames = [line for line in sample.splitlines() if "ipsecdiag.so" in line]
+            if not frames:
+                continue
+            counts["plugin"] += 1
+            outermost = frames[-1]   # perf prints the leaf first
+            if "dissect_ipsecdiag" in outermost or "ipsecdiag_tap" in outermost:
+                counts["packets"] += 1
+            elif "cleanup" in outermost or "finalize" in outermost:
+                counts["cleanup"] += 1
+            else:
+                counts["other"] += 1
+        return counts
 
     def instructions(self, config, capture, passes, options=()):
         if self.perf:
@@ -188,6 +241,8 @@ def measure(runner, name, capture, args, report):
                 entry["instr_weak_psk"] = weak
                 entry["instr_per_packet"] = ((total - len(slices) * base) / max(1, len(slices) * (args.slice - 1))
                                              + weak / max(1, total_packets))
+            if config == "plugin" and runner.sampling:
+                entry["samples"] = runner.plugin_share(capture, passes)
             results[(passes, config)] = entry
             report("  %-8s %d pass%s: wall %6.2f s (runs %s)  CPU %6.2f s (min %.2f)  peak RSS %7.1f MiB%s" % (
                 config, passes, "" if passes == 1 else "es", entry["wall"],
@@ -225,6 +280,18 @@ def ratios(results, passes, against, report, label, target):
             ok = instr <= target
             text += "  target <= %.2fx: %s" % (target, "ok" if ok else "MISSED")
     report(text)
+    samples = plugin.get("samples")
+    if samples and against == "none" and samples["total"]:
+        share = samples["plugin"] / samples["total"]
+        # The plugin's own time, read off the same run: a host that slows the
+        # whole run slows both parts alike. Not counted: what the plugin's
+        # memory use costs tshark's own code (caches), which only the timed
+        # runs above can show.
+        report("  %s, %d pass%s, time in the plugin's code (sampled, one run): %.1f%% of %d samples "
+               "(per packet %.1f%%, end of capture and clean-up %.1f%%, start-up %.1f%%): %.3fx" % (
+                   label, passes, "" if passes == 1 else "es", 100 * share, samples["total"],
+                   100.0 * samples["packets"] / samples["total"], 100.0 * samples["cleanup"] / samples["total"],
+                   100.0 * samples["other"] / samples["total"], 1 / (1 - share) if share < 1 else float("inf")))
     return ok
 
 
@@ -252,6 +319,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="smoke run: 20,000 packets, 1 run, 5,000-packet slice")
     parser.add_argument("--workdir", help="keep the captures here (default: a temporary dir)")
     parser.add_argument("--output", help="also write the report to this file")
+    parser.add_argument("--no-sample", dest="sample", action="store_false",
+                        help="skip the sampled run (perf record) that measures the time spent in the plugin's code")
     args = parser.parse_args()
     if args.quick:
         args.packets, args.tunnels, args.runs, args.slice = 20000, 1000, 1, 5000
