@@ -254,6 +254,15 @@ void engine_check_weak_psk(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunne
   const guint8 *body;
   gsize body_len;
 
+  /* The budget spent: nothing more will be tried, so nothing is kept (the
+   * note goes on the first AR1 that brings a hash). */
+  if (st->hashes_tried >= WEAK_PSK_MAX_HASHES) {
+    if (x)
+      g_hash_table_remove(st->pending, GUINT_TO_POINTER(tunnel->id));
+    if (role == IPSECDIAG_ROLE_RESPONDER && msg->has_hash && msg->hash)
+      engine_note_cap_on_frame(engine, &st->cap_noted, "weak_psk_check_capped", frame, WEAK_PSK_MAX_HASHES);
+    return;
+  }
   if (role == IPSECDIAG_ROLE_INITIATOR && !msg->has_hash) {
     /* AI1: the initiator's half. A new AI1 of the same SA starts over. */
     if (!x) {
