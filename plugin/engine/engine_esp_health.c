@@ -223,7 +223,7 @@ static void window_materialize(esp_sequence_t *q)
   q->window_implicit = FALSE;
 }
 
-static seq_event_t sequence_update(esp_sequence_t *q, guint32 seq32, guint32 frame)
+static IPSECDIAG_NOINLINE seq_event_t sequence_update_slow(esp_sequence_t *q, guint32 seq32, guint32 frame)
 {
   if (!q->started) {
     q->started = TRUE;
@@ -402,8 +402,8 @@ static int side_of(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_endpoint_t 
 }
 
 /* A sender's packet on UDP 4500: the longest time it stayed silent while the IKE SA was up. */
-static void note_sent(const ipsecdiag_engine_t *engine, tunnel_esp_t *t, guint32 tunnel_id, int side,
-                      const ipsecdiag_packet_t *pkt, const esp_sa_t *sa)
+static IPSECDIAG_HOT void note_sent(const ipsecdiag_engine_t *engine, tunnel_esp_t *t, guint32 tunnel_id, int side,
+                                    const ipsecdiag_packet_t *pkt, const esp_sa_t *sa)
 {
   if (side < 0 || !(pkt->src.port == 4500 || pkt->dst.port == 4500))
     return;
@@ -514,59 +514,107 @@ void engine_esp_sa_created(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsec
   }
 }
 
-ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsecdiag_packet_t *pkt,
-                                     guint32 sequence)
+/* The next sequence number of an SA without gaps or reordering so far:
+ * most packets. The rest, and the first, take sequence_update_slow. */
+static inline seq_event_t sequence_update(esp_sequence_t *q, guint32 seq32, guint32 frame)
+{
+  guint32 high32 = (guint32)q->highest;
+  if (G_LIKELY(q->started && q->window_implicit && high32 != G_MAXUINT32 && seq32 == high32 + 1)) {
+    q->highest++;
+    q->unique++;
+    return SEQ_NEW;
+  }
+  return sequence_update_slow(q, seq32, frame);
+}
+
+/* The tunnel's ESP record, looked up per SA, not per packet. */
+static IPSECDIAG_COLD void link_tunnel_esp(ipsecdiag_engine_t *engine, esp_sa_t *sa)
+{
+  esp_health_sa_t *health = &sa->health;
+  health->tunnel_esp = tunnel_esp(engine, sa->tunnel);
+  health->tunnel_esp_id = sa->tunnel;
+  /* The sender's line: the SA table fetches it with the SA from now on. */
+  tunnel_esp_t *t = health->tunnel_esp;
+  esp_sa_table_set_hint(engine->esp_sas, sa, sa->direction < 2 ? &t->side[sa->direction] : NULL);
+}
+
+static IPSECDIAG_COLD void note_first_sa_of_side(tunnel_esp_t *t, int side, const ipsecdiag_packet_t *pkt,
+                                                 esp_sa_t *sa)
+{
+  t->esp_first_frame[side] = pkt->frame;
+  t->esp_first_time[side] = pkt->time;
+  t->side[side].esp_first_sa = sa;
+}
+
+/* Native ESP where NAT-T is expected: noted on the SA's first such packet. */
+static IPSECDIAG_COLD ipsecdiag_frame_t *check_native_esp(ipsecdiag_engine_t *engine, esp_sa_t *sa,
+                                                          const ipsecdiag_packet_t *pkt, guint32 sequence)
+{
+  const ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, sa->tunnel);
+  if (!tunnel || !ipsecdiag_natt_expected(tunnel))
+    return NULL;
+  sa->health.native_frame = pkt->frame;
+  ipsecdiag_frame_t *frame = esp_frame(engine, sa, pkt->frame, sequence);
+  engine_attach_finding(engine, frame, native_finding(engine, sa, tunnel, FALSE));
+  return frame;
+}
+
+/* UDP encapsulation without a NAT: judged on each SA's first UDP packet. */
+static IPSECDIAG_COLD ipsecdiag_frame_t *check_udp_without_nat(ipsecdiag_engine_t *engine, esp_sa_t *sa,
+                                                               tunnel_esp_t *t, const ipsecdiag_packet_t *pkt,
+                                                               guint32 sequence)
+{
+  sa->health.nat_checked = TRUE;
+  const ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, sa->tunnel);
+  if (!tunnel || tunnel->nat_initiator != 0 || tunnel->nat_responder != 0 || tunnel->natd_forced
+      || t->udp_without_nat_noted)
+    return NULL;
+  char nat[160];
+  t->udp_without_nat_noted = TRUE;
+  ipsecdiag_frame_t *frame = esp_frame(engine, sa, pkt->frame, sequence);
+  ipsecdiag_finding_t *f = finding_new("esp_udp_without_nat", pkt->frame, tunnel->id, FALSE);
+  set_sa_params(engine, sa, f);
+  finding_set(f, "port", "%u", pkt->dst.port == 4500 || pkt->src.port == 4500 ? 4500u : pkt->dst.port);
+  finding_set(f, "nat", "%s", ipsecdiag_nat_describe(tunnel, nat, sizeof nat));
+  engine_attach_finding(engine, frame, f);
+  return frame;
+}
+
+static IPSECDIAG_COLD ipsecdiag_frame_t *note_restart(ipsecdiag_engine_t *engine, const esp_sa_t *sa,
+                                                      guint32 number, guint32 sequence)
+{
+  ipsecdiag_frame_t *frame = esp_frame(engine, sa, number, sequence);
+  engine_attach_finding(engine, frame, restart_finding(engine, sa, FALSE));
+  return frame;
+}
+
+IPSECDIAG_HOT ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa,
+                                                   const ipsecdiag_packet_t *pkt, guint32 sequence)
 {
   esp_health_sa_t *health = &sa->health;
   ipsecdiag_frame_t *frame = NULL;
   gboolean udp = pkt->src.port != 0 || pkt->dst.port != 0;
   health->last_time = pkt->time;
-  if (udp != health->udp_encapsulated)
+  if (G_UNLIKELY(udp != health->udp_encapsulated))
     health->mixed_encapsulation = TRUE;
 
   if (sa->tunnel) {
-    /* The tunnel record itself is read only for what is rare: per SA, not per packet. */
-    if (!health->tunnel_esp || health->tunnel_esp_id != sa->tunnel) {
-      health->tunnel_esp = tunnel_esp(engine, sa->tunnel);
-      health->tunnel_esp_id = sa->tunnel;
-      /* The sender's line: the SA table fetches it with the SA from now on. */
-      tunnel_esp_t *t = health->tunnel_esp;
-      esp_sa_table_set_hint(engine->esp_sas, sa, sa->direction < 2 ? &t->side[sa->direction] : NULL);
-    }
+    if (G_UNLIKELY(!health->tunnel_esp || health->tunnel_esp_id != sa->tunnel))
+      link_tunnel_esp(engine, sa);
     tunnel_esp_t *t = health->tunnel_esp;
     int side = sa->direction < 2 ? sa->direction : -1;
-    if (side >= 0) {
-      esp_side_t *s = &t->side[side];
-      if (!s->esp_first_sa) {
-        t->esp_first_frame[side] = pkt->frame;
-        t->esp_first_time[side] = pkt->time;
-        s->esp_first_sa = sa;
-      }
-    }
+    if (G_UNLIKELY(side >= 0 && !t->side[side].esp_first_sa))
+      note_first_sa_of_side(t, side, pkt, sa);
     note_sent(engine, t, sa->tunnel, side, pkt, sa);
-
-    char nat[160];
-    const ipsecdiag_tunnel_t *tunnel;
-    if (!udp && !health->native_frame && (tunnel = engine_tunnel_get(engine, sa->tunnel))
-        && ipsecdiag_natt_expected(tunnel)) {
-      health->native_frame = pkt->frame;
-      frame = esp_frame(engine, sa, pkt->frame, sequence);
-      engine_attach_finding(engine, frame, native_finding(engine, sa, tunnel, FALSE));
+    if (G_UNLIKELY(!udp && !health->native_frame)) {
+      ipsecdiag_frame_t *noted = check_native_esp(engine, sa, pkt, sequence);
+      if (noted)
+        frame = noted;
     }
-    /* UDP encapsulation without a NAT: judged on each SA's first UDP packet. */
-    if (udp && !health->nat_checked) {
-      health->nat_checked = TRUE;
-      tunnel = engine_tunnel_get(engine, sa->tunnel);
-      if (tunnel && tunnel->nat_initiator == 0 && tunnel->nat_responder == 0 && !tunnel->natd_forced
-          && !t->udp_without_nat_noted) {
-        t->udp_without_nat_noted = TRUE;
-        frame = esp_frame(engine, sa, pkt->frame, sequence);
-        ipsecdiag_finding_t *f = finding_new("esp_udp_without_nat", pkt->frame, tunnel->id, FALSE);
-        set_sa_params(engine, sa, f);
-        finding_set(f, "port", "%u", pkt->dst.port == 4500 || pkt->src.port == 4500 ? 4500u : pkt->dst.port);
-        finding_set(f, "nat", "%s", ipsecdiag_nat_describe(tunnel, nat, sizeof nat));
-        engine_attach_finding(engine, frame, f);
-      }
+    if (G_UNLIKELY(udp && !health->nat_checked)) {
+      ipsecdiag_frame_t *noted = check_udp_without_nat(engine, sa, t, pkt, sequence);
+      if (noted)
+        frame = noted;
     }
   }
 
@@ -574,10 +622,8 @@ ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa, c
   if (sequence == 0)
     return frame;
   seq_event_t event = sequence_update(&health->seq, sequence, pkt->frame);
-  if (event == SEQ_RESTART && health->seq.restarts == 1) {
-    frame = esp_frame(engine, sa, pkt->frame, sequence);
-    engine_attach_finding(engine, frame, restart_finding(engine, sa, FALSE));
-  }
+  if (G_UNLIKELY(event == SEQ_RESTART && health->seq.restarts == 1))
+    frame = note_restart(engine, sa, pkt->frame, sequence);
   return frame;
 }
 

@@ -18,8 +18,54 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_esp(ipsecdiag_engine_t *engine,
   return engine_feed_esp_now(engine, pkt, spi, sequence, esp_length);
 }
 
-const ipsecdiag_frame_t *engine_feed_esp_now(ipsecdiag_engine_t *engine, const ipsecdiag_packet_t *pkt,
-                                             guint32 spi, guint32 sequence, guint32 esp_length)
+/* An SPI not seen before: a new SA, or, past the cap, NULL (and the note's
+ * frame in *capped, the first time). */
+static IPSECDIAG_COLD esp_sa_t *esp_sa_first_packet(ipsecdiag_engine_t *engine, const ipsecdiag_packet_t *pkt,
+                                                    const esp_sa_key_t *key, guint32 sequence,
+                                                    ipsecdiag_frame_t **capped)
+{
+  if (esp_sa_table_size(engine->esp_sas) >= IPSECDIAG_MAX_ESP_SAS) {
+    if (engine->esp_cap_noted)
+      return NULL;
+    /* The frame that hit the cap carries the note, so it is seen. */
+    ipsecdiag_frame_t *frame = engine_frame_new(engine, pkt->frame, IPSECDIAG_FRAME_ESP);
+    frame->esp_spi = key->spi;
+    frame->esp_sequence = sequence;
+    engine_note_cap_on_frame(engine, &engine->esp_cap_noted, "esp_sa_cap_reached", frame, IPSECDIAG_MAX_ESP_SAS);
+    *capped = frame;
+    return NULL;
+  }
+  esp_sa_t *sa = hot_arena_alloc0(engine->hot, sizeof(esp_sa_t));   /* hot fields first: a cache line apart */
+  sa->key = *key;
+  sa->src = pkt->src;
+  sa->first_frame = pkt->frame;
+  sa->direction = 2;
+  ipsecdiag_tunnel_t *tunnel = engine_tunnel_by_peers(engine, &pkt->src.addr, &pkt->dst.addr);
+  if (tunnel) {
+    int dir = engine_tunnel_direction(tunnel, &pkt->src);
+    sa->tunnel = tunnel->id;
+    sa->direction = dir < 0 ? 2 : (guint8)dir;
+    tunnel->n_esp_spis++;
+  }
+  esp_sa_table_insert(engine->esp_sas, sa);
+  engine_esp_sa_created(engine, sa, pkt);
+  /* Tunnel states only rise (by rank): the SA's first packet raises it for all later ones. */
+  ipsecdiag_tunnel_t *linked = engine_tunnel_get(engine, sa->tunnel);
+  if (linked && ipsecdiag_state_rank(IPSECDIAG_ST_ESP) > ipsecdiag_state_rank(linked->state))
+    linked->state = IPSECDIAG_ST_ESP;
+  return sa;
+}
+
+static IPSECDIAG_COLD void note_natt_used(ipsecdiag_engine_t *engine, esp_sa_t *sa)
+{
+  sa->health.natt_noted = TRUE;
+  ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, sa->tunnel);
+  if (tunnel)
+    tunnel->natt_used = TRUE;
+}
+
+IPSECDIAG_HOT const ipsecdiag_frame_t *engine_feed_esp_now(ipsecdiag_engine_t *engine, const ipsecdiag_packet_t *pkt,
+                                                           guint32 spi, guint32 sequence, guint32 esp_length)
 {
   /* ESP moves time and tunnel states on: the final findings must be redone. */
   engine->feed_count++;
@@ -27,46 +73,18 @@ const ipsecdiag_frame_t *engine_feed_esp_now(ipsecdiag_engine_t *engine, const i
     engine->last_time = pkt->time;
   esp_sa_key_t key = {.spi = spi, .dst = pkt->dst.addr};
   esp_sa_t *sa = esp_sa_table_lookup(engine->esp_sas, &key);
-  if (!sa) {
-    if (esp_sa_table_size(engine->esp_sas) >= IPSECDIAG_MAX_ESP_SAS) {
-      if (engine->esp_cap_noted)
-        return NULL;
-      /* The frame that hit the cap carries the note, so it is seen. */
-      ipsecdiag_frame_t *frame = engine_frame_new(engine, pkt->frame, IPSECDIAG_FRAME_ESP);
-      frame->esp_spi = spi;
-      frame->esp_sequence = sequence;
-      engine_note_cap_on_frame(engine, &engine->esp_cap_noted, "esp_sa_cap_reached", frame, IPSECDIAG_MAX_ESP_SAS);
-      return frame;
-    }
-    sa = hot_arena_alloc0(engine->hot, sizeof(esp_sa_t));   /* hot fields first: a cache line apart */
-    sa->key = key;
-    sa->src = pkt->src;
-    sa->first_frame = pkt->frame;
-    sa->direction = 2;
-    ipsecdiag_tunnel_t *tunnel = engine_tunnel_by_peers(engine, &pkt->src.addr, &pkt->dst.addr);
-    if (tunnel) {
-      int dir = engine_tunnel_direction(tunnel, &pkt->src);
-      sa->tunnel = tunnel->id;
-      sa->direction = dir < 0 ? 2 : (guint8)dir;
-      tunnel->n_esp_spis++;
-    }
-    esp_sa_table_insert(engine->esp_sas, sa);
-    engine_esp_sa_created(engine, sa, pkt);
-    /* Tunnel states only rise (by rank): the SA's first packet raises it for all later ones. */
-    ipsecdiag_tunnel_t *linked = engine_tunnel_get(engine, sa->tunnel);
-    if (linked && ipsecdiag_state_rank(IPSECDIAG_ST_ESP) > ipsecdiag_state_rank(linked->state))
-      linked->state = IPSECDIAG_ST_ESP;
+  if (G_UNLIKELY(!sa)) {
+    ipsecdiag_frame_t *capped = NULL;
+    sa = esp_sa_first_packet(engine, pkt, &key, sequence, &capped);
+    if (!sa)
+      return capped;
   }
   sa->packets++;
   sa->bytes += esp_length;
   sa->last_frame = pkt->frame;
   sa->last_sequence = sequence;
-  if (!sa->health.natt_noted && (pkt->src.port == 4500 || pkt->dst.port == 4500)) {
-    sa->health.natt_noted = TRUE;
-    ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, sa->tunnel);
-    if (tunnel)
-      tunnel->natt_used = TRUE;
-  }
+  if (G_UNLIKELY(!sa->health.natt_noted && (pkt->src.port == 4500 || pkt->dst.port == 4500)))
+    note_natt_used(engine, sa);
   return engine_esp_packet(engine, sa, pkt, sequence);
 }
 

@@ -17,7 +17,7 @@ static esp_later_t *later_at(ipsecdiag_engine_t *engine, guint position)
 }
 
 /* Counts the oldest held packet. */
-static void complete_first(ipsecdiag_engine_t *engine)
+static IPSECDIAG_HOT void complete_first(ipsecdiag_engine_t *engine)
 {
   esp_later_t later = *later_at(engine, 0);
   engine->esp_later_first = (engine->esp_later_first + 1) % ESP_LATER_DEPTH;
@@ -36,7 +36,7 @@ void ipsecdiag_engine_flush(ipsecdiag_engine_t *engine)
   engine_settle(engine);
 }
 
-void ipsecdiag_engine_feed_esp_later(ipsecdiag_engine_t *engine, const ipsecdiag_packet_t *pkt,
+IPSECDIAG_HOT void ipsecdiag_engine_feed_esp_later(ipsecdiag_engine_t *engine, const ipsecdiag_packet_t *pkt,
                                      guint32 spi, guint32 sequence, guint32 esp_length)
 {
   if (engine->esp_later_count == ESP_LATER_DEPTH)

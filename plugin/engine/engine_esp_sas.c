@@ -35,7 +35,7 @@ struct esp_sa_table {
 
 /* A few multiplications over the SPI and the address words (only the 4
  * bytes an IPv4 address has, as esp_sa_key_equal compares). */
-guint32 esp_sa_key_hash(const esp_sa_key_t *k)
+IPSECDIAG_HOT guint32 esp_sa_key_hash(const esp_sa_key_t *k)
 {
   guint32 w[4];
   memcpy(w, k->dst.bytes, sizeof w);
@@ -78,7 +78,7 @@ guint esp_sa_table_size(const esp_sa_table_t *table)
   return table->count;
 }
 
-esp_sa_t *esp_sa_table_lookup(const esp_sa_table_t *table, const esp_sa_key_t *key)
+IPSECDIAG_HOT esp_sa_t *esp_sa_table_lookup(const esp_sa_table_t *table, const esp_sa_key_t *key)
 {
   guint32 hash = esp_sa_key_hash(key);
   /* Linear probing; the table is at most half full, so this ends at an empty slot. */
@@ -98,12 +98,12 @@ esp_sa_t *esp_sa_table_lookup(const esp_sa_table_t *table, const esp_sa_key_t *k
   }
 }
 
-void esp_sa_table_prefetch_slot(const esp_sa_table_t *table, guint32 hash)
+IPSECDIAG_HOT void esp_sa_table_prefetch_slot(const esp_sa_table_t *table, guint32 hash)
 {
   __builtin_prefetch(&table->slots[hash & table->mask]);
 }
 
-void esp_sa_table_prefetch_sa(const esp_sa_table_t *table, guint32 hash, guint32 spi)
+IPSECDIAG_HOT void esp_sa_table_prefetch_sa(const esp_sa_table_t *table, guint32 hash, guint32 spi)
 {
   /* Only the slots are read: the first whose hash and SPI match is almost
    * always the SA (a wrong guess costs a wasted prefetch, not a result). */

@@ -8,6 +8,7 @@
 
 #include "ipsecdiag/esp_keys.h"
 #include "ipsecdiag/engine.h"
+#include "ipsecdiag/hot_path.h"
 #include "engine_esp_health.h"
 
 /* Seconds of capture after a half-open IKE SA before it counts as abandoned. */

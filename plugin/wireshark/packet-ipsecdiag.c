@@ -20,6 +20,7 @@
 #include "ipsecdiag-glue.h"
 #include "ipsecdiag/esp.h"
 #include "ipsecdiag/esp_keys.h"
+#include "ipsecdiag/hot_path.h"
 #include "ipsecdiag/ike_decrypt.h"
 #include "ipsecdiag/keys.h"
 
@@ -173,7 +174,7 @@ static void set_layer_filter(void)
       layer_id_filter |= G_GUINT64_CONSTANT(1) << (ids[i] & 63);
 }
 
-static guint layer_bit(int id)
+static IPSECDIAG_HOT guint layer_bit(int id)
 {
   if (id == proto_isakmp_id)
     return LAYER_ISAKMP;
@@ -190,7 +191,7 @@ static guint layer_bit(int id)
   return 0;
 }
 
-static guint frame_layers(packet_info *pinfo)
+static IPSECDIAG_HOT guint frame_layers(packet_info *pinfo)
 {
   guint found = 0;
   guint64 filter = layer_id_filter;
@@ -217,7 +218,7 @@ typedef struct {
 
 /* An IP header at offset p of the captured bytes (one pointer for the whole
  * header walk: this runs on every IPsec frame). */
-static gboolean parse_ip_bytes(const guint8 *bytes, gint captured, gint p, ip_header_t *ip)
+static IPSECDIAG_HOT gboolean parse_ip_bytes(const guint8 *bytes, gint captured, gint p, ip_header_t *ip)
 {
   if (p < 0 || p + 20 > captured)
     return FALSE;
@@ -281,7 +282,7 @@ static gboolean parse_ip(tvbuff_t *tvb, gint p, ip_header_t *ip)
 }
 
 /* Where the link layer ends for the usual encapsulations, -1 for others. */
-static gint link_header_len(tvbuff_t *tvb, packet_info *pinfo)
+static IPSECDIAG_HOT gint link_header_len(tvbuff_t *tvb, packet_info *pinfo)
 {
   if (!pinfo->rec || pinfo->rec->rec_type != REC_TYPE_PACKET)
     return -1;
@@ -371,7 +372,7 @@ static tvbuff_t *ip_payload(tvbuff_t *tvb, packet_info *pinfo, const ip_header_t
   return reassembled;
 }
 
-static void packet_meta(packet_info *pinfo, tvbuff_t *tvb, const ip_header_t *ip, ipsecdiag_packet_t *pkt)
+static IPSECDIAG_HOT void packet_meta(packet_info *pinfo, tvbuff_t *tvb, const ip_header_t *ip, ipsecdiag_packet_t *pkt)
 {
   memset(pkt, 0, sizeof *pkt);
   pkt->frame = pinfo->num;
@@ -428,7 +429,7 @@ static gboolean esp_ip(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip)
 
 /* SPI, sequence and the length from the SPI on, of the ESP header at esp
  * (available: bytes the IP header says follow). */
-static gboolean esp_fields(tvbuff_t *data, gint esp, gint available, guint32 *spi, guint32 *sequence,
+static IPSECDIAG_HOT gboolean esp_fields(tvbuff_t *data, gint esp, gint available, guint32 *spi, guint32 *sequence,
                            guint32 *length)
 {
   if (available < 8 || !tvb_bytes_exist(data, esp, 8))
@@ -466,7 +467,7 @@ static gboolean esp_header(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip, g
  * Wireshark decrypted the ESP (pinfo then reports the inner packet's
  * addresses). Other frames (fragments, tunnels in tunnels, other UDP ports)
  * take esp_header's search. */
-static gboolean esp_outer_header(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip, guint32 *spi,
+static IPSECDIAG_HOT gboolean esp_outer_header(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip, guint32 *spi,
                                  guint32 *sequence, guint32 *length, guint16 *src_port, guint16 *dst_port)
 {
   gint link = link_header_len(tvb, pinfo);
@@ -538,31 +539,15 @@ static const ipsecdiag_frame_t *feed_ip_fragment(tvbuff_t *tvb, packet_info *pin
   return ipsecdiag_engine_feed_ip_fragment(engine, &pkt, ip_id, protocol, offset, more, payload, payload_len);
 }
 
-/* Feed the frame's IKE, ESP or ICMP error; returns the stored record or NULL.
- * Without result_needed, plain ESP may be counted later (NULL then). */
-static const ipsecdiag_frame_t *feed_frame(tvbuff_t *tvb, packet_info *pinfo, guint layers, gboolean result_needed,
-                                           guint32 *esp_spi, guint32 *esp_sequence, ip_header_t *esp_ip_header)
+/* The frames other than plain ESP (IKE, ICMP errors, fragments, ESP that
+ * needs esp_header's search): out of line, so that the ESP path stays short. */
+static IPSECDIAG_NOINLINE const ipsecdiag_frame_t *feed_other_frame(tvbuff_t *tvb, packet_info *pinfo, guint layers,
+                                                                    guint32 *esp_spi, guint32 *esp_sequence,
+                                                                    ip_header_t *esp_ip_header)
 {
   ipsecdiag_packet_t pkt;
   ip_header_t ip;
 
-  if ((layers & ~(guint)LAYER_UDPENCAP) == LAYER_ESP) {
-    /* Most IPsec frames: ESP alone, its outer header unfragmented. */
-    guint32 esp_len;
-    guint16 src_port, dst_port;
-    if (esp_outer_header(tvb, pinfo, &ip, esp_spi, esp_sequence, &esp_len, &src_port, &dst_port)) {
-      *esp_ip_header = ip;
-      packet_meta(pinfo, tvb, &ip, &pkt);
-      /* Ports from the UDP header itself: with ESP decrypted, pinfo holds the inner packet's. */
-      pkt.src.port = src_port;
-      pkt.dst.port = dst_port;
-      if (!result_needed) {
-        ipsecdiag_engine_feed_esp_later(engine, &pkt, *esp_spi, *esp_sequence, esp_len);
-        return NULL;
-      }
-      return ipsecdiag_engine_feed_esp(engine, &pkt, *esp_spi, *esp_sequence, esp_len);
-    }
-  }
   if (layers & (LAYER_ICMP | LAYER_ICMPV6)) {
     /* The ICMP header's addresses are the outer header's: the quoted packet's
      * dissection rewrote pinfo's. */
@@ -624,6 +609,35 @@ static const ipsecdiag_frame_t *feed_frame(tvbuff_t *tvb, packet_info *pinfo, gu
     return esp ? esp : fragment;
   }
   return fragment;
+}
+
+/* Feed the frame's IKE, ESP or ICMP error; returns the stored record or NULL.
+ * Without result_needed, plain ESP may be counted later (NULL then). */
+static IPSECDIAG_HOT const ipsecdiag_frame_t *feed_frame(tvbuff_t *tvb, packet_info *pinfo, guint layers,
+                                                         gboolean result_needed, guint32 *esp_spi,
+                                                         guint32 *esp_sequence, ip_header_t *esp_ip_header)
+{
+  ipsecdiag_packet_t pkt;
+  ip_header_t ip;
+
+  if ((layers & ~(guint)LAYER_UDPENCAP) == LAYER_ESP) {
+    /* Most IPsec frames: ESP alone, its outer header unfragmented. */
+    guint32 esp_len;
+    guint16 src_port, dst_port;
+    if (esp_outer_header(tvb, pinfo, &ip, esp_spi, esp_sequence, &esp_len, &src_port, &dst_port)) {
+      *esp_ip_header = ip;
+      packet_meta(pinfo, tvb, &ip, &pkt);
+      /* Ports from the UDP header itself: with ESP decrypted, pinfo holds the inner packet's. */
+      pkt.src.port = src_port;
+      pkt.dst.port = dst_port;
+      if (!result_needed) {
+        ipsecdiag_engine_feed_esp_later(engine, &pkt, *esp_spi, *esp_sequence, esp_len);
+        return NULL;
+      }
+      return ipsecdiag_engine_feed_esp(engine, &pkt, *esp_spi, *esp_sequence, esp_len);
+    }
+  }
+  return feed_other_frame(tvb, pinfo, layers, esp_spi, esp_sequence, esp_ip_header);
 }
 
 /* Tree labels are cut at 240 characters; long texts are also given
@@ -749,7 +763,8 @@ static void add_decrypted(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, c
   }
 }
 
-static void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const ipsecdiag_frame_t *frame,
+/* Cold: plain tshark runs without a tree, and in the GUI it runs once per shown packet. */
+static IPSECDIAG_COLD void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const ipsecdiag_frame_t *frame,
                    guint32 esp_tunnel, guint32 esp_spi, const ip_header_t *esp_ip_header)
 {
   const ipsecdiag_tunnel_t *tunnel = ipsecdiag_engine_tunnel(engine, frame ? frame->tunnel : esp_tunnel);
@@ -842,7 +857,7 @@ static const char *info_suffix(const char *message)
   return suffix;
 }
 
-static int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+static IPSECDIAG_HOT int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
   if (!pref_enabled || !engine)
     return 0;
