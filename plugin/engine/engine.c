@@ -515,10 +515,12 @@ static ipsecdiag_message_t *find_retransmitted(ipsecdiag_tunnel_t *tunnel, const
 /* The first send's time is first_time; later ones go to resend_times. */
 static void note_send_time(ipsecdiag_message_t *message, double time)
 {
-  if (message->n_times == 0 || message->n_times >= IPSECDIAG_MAX_SENDS_TIMED) {
-    message->n_times += message->n_times == 0;
+  if (message->n_times == 0) {
+    message->n_times = 1;
     return;
   }
+  if (message->n_times >= IPSECDIAG_MAX_SENDS_TIMED)
+    return;
   if (!message->resend_times)
     message->resend_times = g_new(double, IPSECDIAG_MAX_SENDS_TIMED - 1);
   message->resend_times[message->n_times++ - 1] = time;

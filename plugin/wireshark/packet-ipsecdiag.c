@@ -372,7 +372,8 @@ static tvbuff_t *ip_payload(tvbuff_t *tvb, packet_info *pinfo, const ip_header_t
   return reassembled;
 }
 
-static IPSECDIAG_HOT void packet_meta(packet_info *pinfo, tvbuff_t *tvb, const ip_header_t *ip, ipsecdiag_packet_t *pkt)
+static IPSECDIAG_HOT void packet_meta(packet_info *pinfo, tvbuff_t *tvb, const ip_header_t *ip,
+                                      ipsecdiag_packet_t *pkt)
 {
   memset(pkt, 0, sizeof *pkt);
   pkt->frame = pinfo->num;
@@ -429,8 +430,8 @@ static gboolean esp_ip(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip)
 
 /* SPI, sequence and the length from the SPI on, of the ESP header at esp
  * (available: bytes the IP header says follow). */
-static IPSECDIAG_HOT gboolean esp_fields(tvbuff_t *data, gint esp, gint available, guint32 *spi, guint32 *sequence,
-                           guint32 *length)
+static IPSECDIAG_HOT gboolean esp_fields(tvbuff_t *data, gint esp, gint available, guint32 *spi,
+                                         guint32 *sequence, guint32 *length)
 {
   if (available < 8 || !tvb_bytes_exist(data, esp, 8))
     return FALSE;
@@ -468,7 +469,8 @@ static gboolean esp_header(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip, g
  * addresses). Other frames (fragments, tunnels in tunnels, other UDP ports)
  * take esp_header's search. */
 static IPSECDIAG_HOT gboolean esp_outer_header(tvbuff_t *tvb, packet_info *pinfo, ip_header_t *ip, guint32 *spi,
-                                 guint32 *sequence, guint32 *length, guint16 *src_port, guint16 *dst_port)
+                                               guint32 *sequence, guint32 *length, guint16 *src_port,
+                                               guint16 *dst_port)
 {
   gint link = link_header_len(tvb, pinfo);
   gint captured = (gint)tvb_captured_length(tvb);
@@ -764,8 +766,9 @@ static void add_decrypted(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, c
 }
 
 /* Cold: plain tshark runs without a tree, and in the GUI it runs once per shown packet. */
-static IPSECDIAG_COLD void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const ipsecdiag_frame_t *frame,
-                   guint32 esp_tunnel, guint32 esp_spi, const ip_header_t *esp_ip_header)
+static IPSECDIAG_COLD void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+                                  const ipsecdiag_frame_t *frame, guint32 esp_tunnel, guint32 esp_spi,
+                                  const ip_header_t *esp_ip_header)
 {
   const ipsecdiag_tunnel_t *tunnel = ipsecdiag_engine_tunnel(engine, frame ? frame->tunnel : esp_tunnel);
   proto_item *root = proto_tree_add_item(tree, proto_ipsecdiag, tvb, 0, 0, ENC_NA);
