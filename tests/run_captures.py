@@ -10,12 +10,15 @@ runner asks tshark with the plugin for
   3. the tunnels and ESP SA statistics tables (-z ipsecdiag,tunnels -z ipsecdiag,esp),
 and compares that with test-captures/<scenario>/expected/<capture>.<mode>.txt.
 
-Beyond the golden files, two checks cannot be regenerated away:
+Beyond the golden files, three checks cannot be regenerated away:
   - scenarios named healthy-* must show no warning or error finding, nor
     scenarios with a no-warnings file in the modes it lists;
   - test-captures/<scenario>/must-find lists, per capture, rule ids that must
     appear ("initiator.pcap: first_msg_unanswered"; a "(2pass)" suffix on the
-    capture name restricts the line to the two-pass run).
+    capture name restricts the line to the two-pass run);
+  - in two passes, the fields of every frame read without a display filter
+    (so that the first pass builds no tree and has no tap: plain ESP is
+    counted on the plugin's late path) must equal item 1's (immediate path).
 
 A scenario folder holding a file named "keys" (docs/keys.md) is run with
 -o ipsecdiag.keys_file:<that file>, so its encrypted messages are decrypted.
@@ -169,9 +172,17 @@ def plugin_output(tshark, capture, mode, keys_file, options):
     """The text compared with the expected file, the rule ids found, and the
     frames with a warning or error."""
     # tshark takes one character as aggregator; texts may hold any, rule ids no comma.
-    fields = tshark.run(capture, mode, ["-Y", "ipsecdiag", "-T", "fields", "-E", "header=y",
-                                        "-E", "occurrence=a", "-E", "aggregator=|"]
-                        + sum((["-e", f] for f in FIELDS), []), keys_file, options)
+    field_args = (["-T", "fields", "-E", "header=y", "-E", "occurrence=a", "-E", "aggregator=|"]
+                  + sum((["-e", f] for f in FIELDS), []))
+    fields = tshark.run(capture, mode, ["-Y", "ipsecdiag"] + field_args, keys_file, options)
+    late_differs = ""
+    if mode == "2pass":
+        late = late_path_fields(tshark.run(capture, mode, field_args, keys_file, options),
+                                set(line.split("\t", 1)[0] for line in fields.splitlines()[1:]))
+        if late != fields:
+            late_differs = "".join(difflib.unified_diff(fields.splitlines(True), late.splitlines(True),
+                                                        "immediate path (-Y ipsecdiag)",
+                                                        "late path (no filter)"))
     findings = annotated_findings(tshark, capture, mode, keys_file, options)
     rules = set(rule for _, _, frame_rules, _ in findings for rule in frame_rules if rule)
     expert = []
@@ -199,7 +210,16 @@ def plugin_output(tshark, capture, mode, keys_file, options):
     bad = "\n".join("%s\t%s" % (number, ",".join(frame_rules))
                     for number, severities, frame_rules, _ in findings
                     if "warn" in severities or "error" in severities)
-    return text, rules, bad
+    return text, rules, bad, late_differs
+
+
+def late_path_fields(unfiltered, annotated_frames):
+    """The rows of an unfiltered fields run that -Y ipsecdiag would keep: the
+    annotated frames' and any other with a value from the plugin."""
+    lines = unfiltered.splitlines(True)
+    kept = [line for line in lines[1:]
+            if line.split("\t", 1)[0] in annotated_frames or any(line.rstrip("\n").split("\t")[1:])]
+    return "".join(lines[:1] + kept)
 
 
 def must_find(scenario_dir):
@@ -267,8 +287,10 @@ def check_capture(tshark, args, job):
     name, path, capture, mode, wanted, keys_file, options = job
     label = "%s/%s [%s]" % (name, capture, mode)
     failures = []
-    actual, rules_found, bad = plugin_output(tshark, os.path.join(path, capture), mode, keys_file,
-                                           options)
+    actual, rules_found, bad, late_differs = plugin_output(tshark, os.path.join(path, capture), mode, keys_file,
+                                                         options)
+    if late_differs:
+        failures.append("%s: the late path's fields differ from the immediate path's\n%s" % (label, late_differs))
     expected_path = os.path.join(path, "expected", "%s.%s.txt" % (capture, mode))
     if args.regenerate:
         os.makedirs(os.path.dirname(expected_path), exist_ok=True)
