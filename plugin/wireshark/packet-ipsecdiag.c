@@ -497,6 +497,16 @@ static IPSECDIAG_HOT gboolean esp_outer_header(tvbuff_t *tvb, packet_info *pinfo
   return esp_fields(tvb, esp, available, spi, sequence, length);
 }
 
+/* Whether ESP is the frame's last layer before this post-dissector's own
+ * (which libwireshark adds before calling it). */
+static IPSECDIAG_HOT gboolean last_layer_is_esp(packet_info *pinfo)
+{
+  wmem_list_frame_t *last = wmem_list_tail(pinfo->layers);
+  if (last && GPOINTER_TO_INT(wmem_list_frame_data(last)) == proto_ipsecdiag)
+    last = wmem_list_frame_prev(last);
+  return last && GPOINTER_TO_INT(wmem_list_frame_data(last)) == proto_esp_id;
+}
+
 /* The commonest frame of a busy capture, on the path where nothing reads
  * its result now (first pass, no tree, no tap): ESP alone (the last layer
  * before this post-dissector's) right after Ethernet and an unfragmented
@@ -506,15 +516,6 @@ static IPSECDIAG_HOT gboolean esp_outer_header(tvbuff_t *tvb, packet_info *pinfo
  * such frame. FALSE: not such a frame, nothing done, the general path takes
  * it. (The capture suite compares, frame by frame, what this path and the
  * immediate one give.) */
-static IPSECDIAG_HOT gboolean last_layer_is_esp(packet_info *pinfo)
-{
-  /* The last layer is this post-dissector's own, added by libwireshark. */
-  wmem_list_frame_t *last = wmem_list_tail(pinfo->layers);
-  if (last && GPOINTER_TO_INT(wmem_list_frame_data(last)) == proto_ipsecdiag)
-    last = wmem_list_frame_prev(last);
-  return last && GPOINTER_TO_INT(wmem_list_frame_data(last)) == proto_esp_id;
-}
-
 static IPSECDIAG_HOT gboolean feed_plain_esp_later(tvbuff_t *tvb, packet_info *pinfo)
 {
   if (!pinfo->rec || pinfo->rec->rec_type != REC_TYPE_PACKET
@@ -561,7 +562,8 @@ static IPSECDIAG_HOT gboolean feed_plain_esp_later(tvbuff_t *tvb, packet_info *p
   pkt.src.port = src_port;
   pkt.dst.port = dst_port;
   pkt.ttl = ip[8];
-  ipsecdiag_engine_feed_esp_later(engine, &pkt, spi, pntoh32(bytes + esp + 4), reported > 0 ? (guint32)reported : 0);
+  ipsecdiag_engine_feed_esp_later(engine, &pkt, spi, pntoh32(bytes + esp + 4),
+                                  reported > 0 ? (guint32)reported : 0);
   return TRUE;
 }
 
