@@ -11,16 +11,17 @@
 #include "engine_private.h"
 #include "ipsecdiag/ike_names.h"
 
-static void frame_free(gpointer data)
+/* Frame records and IKE SAs live in the engine's records arena: only what
+ * they point to is freed one by one. */
+static void frame_clear(gpointer data)
 {
   ipsecdiag_frame_t *frame = data;
   if (frame->findings)
     g_ptr_array_free(frame->findings, TRUE);
   g_free(frame->decrypted);
-  g_free(frame);
 }
 
-static void tunnel_free(gpointer data)
+static void tunnel_clear(gpointer data)
 {
   ipsecdiag_tunnel_t *tunnel = data;
   if (tunnel->findings)
@@ -37,17 +38,6 @@ static void tunnel_free(gpointer data)
   g_free(tunnel->child_sas);
   for (guint i = 0; i < tunnel->n_messages; i++)
     g_free(tunnel->messages[i].resend_times);
-  g_free(tunnel->messages);
-  g_free(tunnel);
-}
-
-/* All 8 SPI bytes: g_int64_hash uses only the low 32 bits before GLib 2.76,
- * so SPIs differing only in their last 4 bytes would all collide. */
-static guint spi_hash(gconstpointer key)
-{
-  guint64 k = *(const guint64 *)key;
-  k = (k ^ (k >> 33)) * 0xff51afd7ed558ccdull;
-  return (guint)(k ^ (k >> 32));
 }
 
 static guint peers_hash(gconstpointer key);
@@ -56,12 +46,13 @@ static gboolean peers_equal(gconstpointer a, gconstpointer b);
 ipsecdiag_engine_t *ipsecdiag_engine_new(void)
 {
   ipsecdiag_engine_t *engine = g_new0(ipsecdiag_engine_t, 1);
-  engine->tunnels = g_ptr_array_new_with_free_func(tunnel_free);
-  engine->tunnel_by_spi = g_hash_table_new_full(spi_hash, g_int64_equal, g_free, NULL);
+  engine->tunnels = g_ptr_array_new_with_free_func(tunnel_clear);
+  engine->tunnel_by_spi = id_map_new();
   engine->tunnel_by_peers = g_hash_table_new_full(peers_hash, peers_equal, g_free, NULL);
-  engine->frames = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, frame_free);
+  engine->frames = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, frame_clear);
   engine->esp_sas = esp_sa_table_new();
   engine->hot = hot_arena_new();
+  engine->records = hot_arena_new();
   engine->global_findings = g_ptr_array_new_with_free_func(ipsecdiag_finding_free);
   engine->first_offers = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
   engine->final_findings = g_ptr_array_new();
@@ -80,13 +71,14 @@ void ipsecdiag_engine_free(ipsecdiag_engine_t *engine)
   g_hash_table_destroy(engine->frames);      /* owns the findings */
   g_free(engine->frame_bitmap);
   g_ptr_array_free(engine->tunnels, TRUE);
-  g_hash_table_destroy(engine->tunnel_by_spi);
+  id_map_free(engine->tunnel_by_spi);
   g_hash_table_destroy(engine->tunnel_by_peers);
   esp_sa_table_free(engine->esp_sas);
   g_ptr_array_free(engine->global_findings, TRUE);
   g_hash_table_destroy(engine->first_offers);
   engine_esp_health_free(engine->esp_health);
   hot_arena_free(engine->hot);     /* after the tables that point into it */
+  hot_arena_free(engine->records);
   engine_lifecycle_free(engine->lifecycle);
   g_free(engine);
 }
@@ -111,7 +103,7 @@ static void frame_bitmap_set(ipsecdiag_engine_t *engine, guint32 frame_number)
 
 ipsecdiag_frame_t *engine_frame_new(ipsecdiag_engine_t *engine, guint32 frame_number, guint8 kind)
 {
-  ipsecdiag_frame_t *frame = g_new0(ipsecdiag_frame_t, 1);
+  ipsecdiag_frame_t *frame = hot_arena_alloc0_packed(engine->records, sizeof *frame);
   frame->frame = frame_number;
   frame->kind = kind;
   g_hash_table_replace(engine->frames, GUINT_TO_POINTER(frame_number), frame);
@@ -119,12 +111,17 @@ ipsecdiag_frame_t *engine_frame_new(ipsecdiag_engine_t *engine, guint32 frame_nu
   return frame;
 }
 
-const ipsecdiag_frame_t *ipsecdiag_engine_frame(const ipsecdiag_engine_t *engine, guint32 frame)
+ipsecdiag_frame_t *engine_frame_lookup(const ipsecdiag_engine_t *engine, guint32 frame)
 {
   if (frame < IPSECDIAG_FRAME_BITMAP_MAX
       && (frame >= engine->frame_bitmap_bits || !(engine->frame_bitmap[frame / 8] & (1u << (frame % 8)))))
     return NULL;
   return g_hash_table_lookup(engine->frames, GUINT_TO_POINTER(frame));
+}
+
+const ipsecdiag_frame_t *ipsecdiag_engine_frame(const ipsecdiag_engine_t *engine, guint32 frame)
+{
+  return engine_frame_lookup(engine, frame);
 }
 
 ipsecdiag_tunnel_t *engine_tunnel_get(const ipsecdiag_engine_t *engine, guint32 id)
@@ -242,7 +239,7 @@ static ipsecdiag_tunnel_t *tunnel_create(ipsecdiag_engine_t *engine, const ike_m
 {
   if (engine->tunnels->len >= IPSECDIAG_MAX_TUNNELS)
     return NULL;                        /* the caller notes the cap on the frame */
-  ipsecdiag_tunnel_t *tunnel = g_new0(ipsecdiag_tunnel_t, 1);
+  ipsecdiag_tunnel_t *tunnel = hot_arena_alloc0_packed(engine->records, sizeof *tunnel);
   g_ptr_array_add(engine->tunnels, tunnel);
   tunnel->id = engine->tunnels->len;
   tunnel->version = msg->major_version;
@@ -269,9 +266,7 @@ static ipsecdiag_tunnel_t *tunnel_create(ipsecdiag_engine_t *engine, const ike_m
   tunnel->initiator = from_initiator ? pkt->src : pkt->dst;
   tunnel->responder = from_initiator ? pkt->dst : pkt->src;
 
-  guint64 *key = g_new(guint64, 1);
-  *key = spi_key(msg->spi_i);
-  g_hash_table_replace(engine->tunnel_by_spi, key, GUINT_TO_POINTER(tunnel->id));
+  id_map_set(engine->tunnel_by_spi, spi_key(msg->spi_i), tunnel->id);
 
   peers_key_t *pk = g_new(peers_key_t, 1);
   peers_key_fill(pk, &pkt->src.addr, &pkt->dst.addr);
@@ -285,14 +280,10 @@ static ipsecdiag_tunnel_t *tunnel_create(ipsecdiag_engine_t *engine, const ike_m
   return tunnel;
 }
 
-static ipsecdiag_tunnel_t *tunnel_lookup(ipsecdiag_engine_t *engine, const ike_message_t *msg)
+/* The IKE SA with the message's initiator SPI, of either IKE version. */
+static ipsecdiag_tunnel_t *tunnel_by_initiator_spi(ipsecdiag_engine_t *engine, const ike_message_t *msg)
 {
-  guint64 key = spi_key(msg->spi_i);
-  ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine,
-      GPOINTER_TO_UINT(g_hash_table_lookup(engine->tunnel_by_spi, &key)));
-  if (tunnel && tunnel->version != msg->major_version)
-    return NULL;            /* same SPI reused by the other IKE version: a new SA */
-  return tunnel;
+  return engine_tunnel_get(engine, id_map_lookup(engine->tunnel_by_spi, spi_key(msg->spi_i)));
 }
 
 static void link_answer(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
@@ -309,12 +300,10 @@ static gboolean endpoints_reversed(const ipsecdiag_tunnel_t *tunnel, const ipsec
  * first request in its own version (IKEv1 INVALID_MAJOR_VERSION to an IKEv2
  * IKE_SA_INIT, RFC 2408 5.1 / RFC 7296 2.5), copying the initiator SPI. That
  * answer belongs to the initiator's IKE SA, not to a new one. */
-static gboolean answer_in_other_version(ipsecdiag_engine_t *engine, const ike_message_t *msg,
+static gboolean answer_in_other_version(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
+                                        const ike_message_t *msg,
                                         const ipsecdiag_packet_t *pkt, ipsecdiag_frame_t *frame)
 {
-  guint64 key = spi_key(msg->spi_i);
-  ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine,
-      GPOINTER_TO_UINT(g_hash_table_lookup(engine->tunnel_by_spi, &key)));
   if (!tunnel || tunnel->version == msg->major_version || tunnel->n_messages == 0
       || !endpoints_reversed(tunnel, pkt))
     return FALSE;
@@ -551,8 +540,7 @@ static void link_answer(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
   request->sends_before_answer = request->sends;
   if (is_matching_response) {
     frame->request_frame = request->first_frame;
-    ipsecdiag_frame_t *request_frame = g_hash_table_lookup(engine->frames,
-                                                           GUINT_TO_POINTER(request->first_frame));
+    ipsecdiag_frame_t *request_frame = engine_frame_lookup(engine, request->first_frame);
     if (request_frame && !request_frame->response_frame)
       request_frame->response_frame = frame->frame;
   }
@@ -592,7 +580,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
                                                    const guint8 *data, gsize len)
 {
   engine_settle(engine);
-  ipsecdiag_frame_t *frame = g_hash_table_lookup(engine->frames, GUINT_TO_POINTER(pkt->frame));
+  ipsecdiag_frame_t *frame = engine_frame_lookup(engine, pkt->frame);
   if (frame)
     return frame;                       /* fed already (e.g. a redissection) */
   engine->feed_count++;
@@ -630,9 +618,11 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
   frame->exchange_type = msg->exchange_type;
   frame->message_id = msg->message_id;
 
-  if (answer_in_other_version(engine, msg, pkt, frame))
+  ipsecdiag_tunnel_t *tunnel = tunnel_by_initiator_spi(engine, msg);
+  if (answer_in_other_version(engine, tunnel, msg, pkt, frame))
     return frame;
-  ipsecdiag_tunnel_t *tunnel = tunnel_lookup(engine, msg);
+  if (tunnel && tunnel->version != msg->major_version)
+    tunnel = NULL;          /* same SPI reused by the other IKE version: a new SA */
   gboolean new_tunnel = FALSE;
   if (!tunnel) {
     tunnel = tunnel_create(engine, msg, pkt);
@@ -717,9 +707,15 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
 
   if (tunnel->n_messages < IPSECDIAG_MAX_MESSAGES_PER_TUNNEL) {
     if (tunnel->n_messages == tunnel->messages_allocated) {
-      /* 8 first: an IKE SA set up and deleted takes 4 to 8 messages. */
-      tunnel->messages_allocated = MIN(MAX(8u, tunnel->messages_allocated * 2), IPSECDIAG_MAX_MESSAGES_PER_TUNNEL);
-      tunnel->messages = g_renew(ipsecdiag_message_t, tunnel->messages, tunnel->messages_allocated);
+      /* 8 first: an IKE SA set up and deleted takes 4 to 8 messages. The
+       * list moves to a twice larger one in the records arena; the old one
+       * stays there unused (at most the size of the new one). */
+      guint allocated = MIN(MAX(8u, tunnel->messages_allocated * 2), IPSECDIAG_MAX_MESSAGES_PER_TUNNEL);
+      ipsecdiag_message_t *messages = hot_arena_alloc0_packed(engine->records, allocated * sizeof *messages);
+      if (tunnel->n_messages)
+        memcpy(messages, tunnel->messages, tunnel->n_messages * sizeof *messages);
+      tunnel->messages = messages;
+      tunnel->messages_allocated = allocated;
     }
     message = &tunnel->messages[tunnel->n_messages++];
     memset(message, 0, sizeof *message);

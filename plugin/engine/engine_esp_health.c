@@ -89,7 +89,7 @@ struct engine_esp_health {
   GPtrArray *sas;                /* esp_sa_t*, not owned (engine->esp_sas owns), first-seen order */
   GPtrArray *children;           /* child_sa_t*, owned */
   GHashTable *child_by_spi;      /* guint32 SPI -> child_sa_t* (the latest with that SPI) */
-  GHashTable *tunnels;           /* tunnel id -> tunnel_esp_t* */
+  GPtrArray *tunnels;            /* tunnel_esp_t* by tunnel id (ids are dense), NULL none yet */
   GHashTable *invalid_spi;       /* guint32 SPI -> invalid_spi_t* */
   gboolean child_cap_noted;
 };
@@ -97,7 +97,7 @@ struct engine_esp_health {
 static void tunnel_esp_free(gpointer data)
 {
   tunnel_esp_t *t = data;
-  if (t->sa_indexes)
+  if (t && t->sa_indexes)
     g_array_free(t->sa_indexes, TRUE);
   /* The record itself is in the engine's hot arena. */
 }
@@ -109,7 +109,7 @@ static struct engine_esp_health *health_get(ipsecdiag_engine_t *engine)
     h->sas = g_ptr_array_new();
     h->children = g_ptr_array_new_with_free_func(g_free);
     h->child_by_spi = g_hash_table_new(g_direct_hash, g_direct_equal);
-    h->tunnels = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, tunnel_esp_free);
+    h->tunnels = g_ptr_array_new_with_free_func(tunnel_esp_free);
     h->invalid_spi = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     engine->esp_health = h;
   }
@@ -123,7 +123,7 @@ void engine_esp_health_free(struct engine_esp_health *health)
   g_ptr_array_free(health->sas, TRUE);
   g_hash_table_destroy(health->child_by_spi);
   g_ptr_array_free(health->children, TRUE);
-  g_hash_table_destroy(health->tunnels);
+  g_ptr_array_free(health->tunnels, TRUE);
   g_hash_table_destroy(health->invalid_spi);
   g_free(health);
 }
@@ -131,19 +131,21 @@ void engine_esp_health_free(struct engine_esp_health *health)
 static tunnel_esp_t *tunnel_esp(ipsecdiag_engine_t *engine, guint32 tunnel)
 {
   struct engine_esp_health *h = health_get(engine);
-  tunnel_esp_t *t = g_hash_table_lookup(h->tunnels, GUINT_TO_POINTER(tunnel));
+  if (tunnel >= h->tunnels->len)   /* ids are bounded by IPSECDIAG_MAX_TUNNELS */
+    g_ptr_array_set_size(h->tunnels, (guint)MAX((gsize)tunnel + 1, (gsize)h->tunnels->len * 2));
+  tunnel_esp_t *t = g_ptr_array_index(h->tunnels, tunnel);
   if (!t) {
     t = hot_arena_alloc0(engine->hot, sizeof(tunnel_esp_t));
-    g_hash_table_insert(h->tunnels, GUINT_TO_POINTER(tunnel), t);
+    g_ptr_array_index(h->tunnels, tunnel) = t;
   }
   return t;
 }
 
 static const tunnel_esp_t *tunnel_esp_const(const ipsecdiag_engine_t *engine, guint32 tunnel)
 {
-  if (!engine->esp_health)
+  if (!engine->esp_health || tunnel >= engine->esp_health->tunnels->len)
     return NULL;
-  return g_hash_table_lookup(engine->esp_health->tunnels, GUINT_TO_POINTER(tunnel));
+  return g_ptr_array_index(engine->esp_health->tunnels, tunnel);
 }
 
 gboolean engine_esp_seen(const ipsecdiag_engine_t *engine, guint32 tunnel)

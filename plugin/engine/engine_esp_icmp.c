@@ -195,7 +195,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_icmp(ipsecdiag_engine_t *engine,
   gboolean natt = udp.dst.port == 4500 || udp.src.port == 4500;
   if (udp.dst.port != 500 && !natt && udp.src.port != 500)
     return NULL;
-  ipsecdiag_frame_t *frame = g_hash_table_lookup(engine->frames, GUINT_TO_POINTER(pkt->frame));
+  ipsecdiag_frame_t *frame = engine_frame_lookup(engine, pkt->frame);
   if (frame)
     return frame;
   engine->feed_count++;
@@ -215,7 +215,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_icmp(ipsecdiag_engine_t *engine,
   if (ike_parse_header(ike, ike_len, msg)) {
     guint64 key;
     memcpy(&key, msg->spi_i, sizeof key);
-    tunnel = engine_tunnel_get(engine, GPOINTER_TO_UINT(g_hash_table_lookup(engine->tunnel_by_spi, &key)));
+    tunnel = engine_tunnel_get(engine, id_map_lookup(engine->tunnel_by_spi, key));
     if (tunnel)
       message = quoted_message(tunnel, msg->exchange_type, msg->message_id);
     frame->exchange_type = msg->exchange_type;

@@ -481,7 +481,7 @@ static void detach_final_findings(ipsecdiag_engine_t *engine)
     ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, finding->tunnel);
     if (tunnel)
       g_ptr_array_remove(tunnel->findings, finding);
-    ipsecdiag_frame_t *frame = g_hash_table_lookup(engine->frames, GUINT_TO_POINTER(finding->frame));
+    ipsecdiag_frame_t *frame = engine_frame_lookup(engine, finding->frame);
     if (frame && frame->findings)
       g_ptr_array_remove(frame->findings, finding);   /* frees it */
   }
@@ -505,7 +505,7 @@ static void retract_disproved_findings(ipsecdiag_engine_t *engine)
       if ((rule && strcmp(rule, finding->rule_id) == 0) || (inferred && strcmp(inferred, finding->rule_id) == 0))
         continue;
       g_ptr_array_remove_index(tunnel->findings, i);
-      ipsecdiag_frame_t *frame = g_hash_table_lookup(engine->frames, GUINT_TO_POINTER(finding->frame));
+      ipsecdiag_frame_t *frame = engine_frame_lookup(engine, finding->frame);
       if (frame && frame->findings)
         g_ptr_array_remove(frame->findings, finding);   /* frees it */
     }
@@ -529,7 +529,7 @@ void ipsecdiag_engine_finalize(ipsecdiag_engine_t *engine)
       ipsecdiag_engine_evaluate_tunnel(engine, id, found);
     for (guint i = 0; i < found->len; i++) {
       ipsecdiag_finding_t *finding = g_ptr_array_index(found, i);
-      ipsecdiag_frame_t *frame = g_hash_table_lookup(engine->frames, GUINT_TO_POINTER(finding->frame));
+      ipsecdiag_frame_t *frame = engine_frame_lookup(engine, finding->frame);
       if (!frame)
         frame = engine_esp_finding_frame(engine, finding);   /* ESP frames are stored only when shown */
       if (!frame) {

@@ -9,6 +9,11 @@
  * those with huge pages (MADV_HUGEPAGE; a no-op where not supported). Small
  * captures keep small blocks.
  *
+ * The engine keeps a second arena for the records an IKE message touches
+ * (frame records, IKE SAs and their message lists): allocated one by one
+ * from the heap, they would be scattered among tshark's own per-packet
+ * allocations, and each IKE message would then touch more pages.
+ *
  * Records are freed together with the arena. Under AddressSanitizer every
  * record is a separate allocation instead, so that an overrun is still
  * caught at the record's end.
@@ -101,21 +106,33 @@ void *hot_block_alloc0(gsize size)
 #endif
 }
 
-/* Zeroed, 64-byte aligned (records are laid out by cache line). */
-void *hot_arena_alloc0(hot_arena_t *arena, gsize size)
+static void *arena_alloc0(hot_arena_t *arena, gsize size, gsize align)
 {
 #ifdef HOT_ARENA_SEPARATE
-  void *record = g_aligned_alloc0(1, size, HOT_ARENA_ALIGN);
+  void *record = g_aligned_alloc0(1, size, align);
   g_ptr_array_add(arena->blocks, record);
   arena->allocated += size;
   return record;
 #else
-  gsize rounded = (size + HOT_ARENA_ALIGN - 1) & ~(gsize)(HOT_ARENA_ALIGN - 1);
-  if ((gsize)(arena->end - arena->next) < rounded)
-    new_block(arena, rounded);
-  void *record = arena->next;
-  arena->next += rounded;
-  memset(record, 0, size);
-  return record;
+  guint8 *start = (guint8 *)(((guintptr)arena->next + align - 1) & ~(guintptr)(align - 1));
+  if (!arena->next || start > arena->end || (gsize)(arena->end - start) < size) {
+    new_block(arena, size);
+    start = arena->next;           /* blocks are 64-byte aligned */
+  }
+  arena->next = start + size;
+  memset(start, 0, size);
+  return start;
 #endif
+}
+
+/* Zeroed, 64-byte aligned (records are laid out by cache line). */
+void *hot_arena_alloc0(hot_arena_t *arena, gsize size)
+{
+  return arena_alloc0(arena, size, HOT_ARENA_ALIGN);
+}
+
+/* Zeroed, 16-byte aligned: records packed next to each other. */
+void *hot_arena_alloc0_packed(hot_arena_t *arena, gsize size)
+{
+  return arena_alloc0(arena, size, 16);
 }

@@ -196,7 +196,7 @@ static guint32 tunnel_of_spi(const ipsecdiag_engine_t *engine, const guint8 spi_
   guint64 key;
   memcpy(&key, spi_i, sizeof key);
   ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine,
-      GPOINTER_TO_UINT(g_hash_table_lookup(engine->tunnel_by_spi, &key)));
+      id_map_lookup(engine->tunnel_by_spi, key));
   return tunnel && tunnel->version == version ? tunnel->id : 0;
 }
 
@@ -329,7 +329,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ip_fragment(ipsecdiag_engine_t *e
   if (!more_fragments)
     d->total_len = offset + (guint32)len;
 
-  ipsecdiag_frame_t *frame = g_hash_table_lookup(engine->frames, GUINT_TO_POINTER(pkt->frame));
+  ipsecdiag_frame_t *frame = engine_frame_lookup(engine, pkt->frame);
   if (offset == 0) {
     d->head_frame = pkt->frame;
     read_head(d, payload, len);

@@ -41,6 +41,7 @@ typedef struct hot_arena hot_arena_t;
 hot_arena_t *hot_arena_new(void);
 void hot_arena_free(hot_arena_t *arena);
 void *hot_arena_alloc0(hot_arena_t *arena, gsize size);   /* zeroed, 64-byte aligned */
+void *hot_arena_alloc0_packed(hot_arena_t *arena, gsize size);   /* zeroed, 16-byte aligned */
 gsize hot_arena_allocated(const hot_arena_t *arena);
 /* A table every ESP packet reads (zeroed; huge pages from 1 MiB on). Free with g_aligned_free. */
 void *hot_block_alloc0(gsize size);
@@ -72,9 +73,16 @@ typedef struct {
 
 typedef struct engine_lifecycle engine_lifecycle_t;   /* engine_lifecycle.c */
 
+/* engine_id_map.c: 64-bit key (the 8 SPI bytes as stored) -> id, 0 none. */
+typedef struct id_map id_map_t;
+id_map_t *id_map_new(void);
+void id_map_free(id_map_t *map);
+guint32 id_map_lookup(const id_map_t *map, guint64 key);
+void id_map_set(id_map_t *map, guint64 key, guint32 id);   /* id != 0; replaces */
+
 struct ipsecdiag_engine {
   GPtrArray *tunnels;            /* ipsecdiag_tunnel_t*, index id - 1 */
-  GHashTable *tunnel_by_spi;     /* guint64* (initiator SPI) -> tunnel id */
+  id_map_t *tunnel_by_spi;       /* initiator SPI -> the newest tunnel id with it (engine_id_map.c) */
   GHashTable *tunnel_by_peers;   /* peers_key_t (both addresses) -> latest tunnel id */
   GHashTable *frames;            /* frame number -> ipsecdiag_frame_t* */
   /* One bit per frame number below IPSECDIAG_FRAME_BITMAP_MAX: set when the
@@ -84,6 +92,7 @@ struct ipsecdiag_engine {
   guint32 frame_bitmap_bits;
   esp_sa_table_t *esp_sas;       /* engine_esp_sas.c */
   hot_arena_t *hot;              /* ESP SAs and the tunnels' ESP records (engine_hot_arena.c) */
+  hot_arena_t *records;          /* frame records, tunnels and their message lists */
   GPtrArray *global_findings;    /* ipsecdiag_finding_t*, owned */
   GHashTable *first_offers;      /* tunnel id -> the initiator's first proposal (engine_negotiation.c) */
   GPtrArray *final_findings;     /* findings attached by the last finalize (not owned) */
@@ -126,6 +135,8 @@ const ipsecdiag_frame_t *engine_feed_esp_now(ipsecdiag_engine_t *engine, const i
 
 /* engine.c */
 ipsecdiag_frame_t *engine_frame_new(ipsecdiag_engine_t *engine, guint32 frame, guint8 kind);
+/* The frame's record, NULL none (the bitmap answers for most frames without one). */
+ipsecdiag_frame_t *engine_frame_lookup(const ipsecdiag_engine_t *engine, guint32 frame);
 ipsecdiag_tunnel_t *engine_tunnel_get(const ipsecdiag_engine_t *engine, guint32 id);
 ipsecdiag_tunnel_t *engine_tunnel_by_peers(const ipsecdiag_engine_t *engine,
                                            const ipsecdiag_addr_t *a, const ipsecdiag_addr_t *b);
