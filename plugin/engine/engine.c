@@ -49,7 +49,8 @@ ipsecdiag_engine_t *ipsecdiag_engine_new(void)
   engine->tunnels = g_ptr_array_new_with_free_func(tunnel_clear);
   engine->tunnel_by_spi = id_map_new();
   engine->tunnel_by_peers = g_hash_table_new_full(peers_hash, peers_equal, g_free, NULL);
-  engine->frames = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, frame_clear);
+  engine->frames = g_ptr_array_new();
+  engine->frame_index = id_map_new();
   engine->esp_sas = esp_sa_table_new();
   engine->hot = hot_arena_new();
   engine->records = hot_arena_new();
@@ -68,7 +69,10 @@ void ipsecdiag_engine_free(ipsecdiag_engine_t *engine)
   engine_decrypt_free(engine);
   engine_weak_psk_free(engine);
   g_ptr_array_free(engine->final_findings, TRUE);
-  g_hash_table_destroy(engine->frames);      /* owns the findings */
+  for (guint i = 0; i < engine->frames->len; i++)
+    frame_clear(g_ptr_array_index(engine->frames, i));   /* the records own the findings */
+  g_ptr_array_free(engine->frames, TRUE);
+  id_map_free(engine->frame_index);
   g_free(engine->frame_bitmap);
   g_ptr_array_free(engine->tunnels, TRUE);
   id_map_free(engine->tunnel_by_spi);
@@ -106,7 +110,14 @@ ipsecdiag_frame_t *engine_frame_new(ipsecdiag_engine_t *engine, guint32 frame_nu
   ipsecdiag_frame_t *frame = hot_arena_alloc0_packed(engine->records, sizeof *frame);
   frame->frame = frame_number;
   frame->kind = kind;
-  g_hash_table_replace(engine->frames, GUINT_TO_POINTER(frame_number), frame);
+  guint32 index = id_map_lookup(engine->frame_index, frame_number);
+  if (index) {                          /* a new record for the frame replaces the old one */
+    frame_clear(g_ptr_array_index(engine->frames, index - 1));
+    g_ptr_array_index(engine->frames, index - 1) = frame;
+  } else {
+    g_ptr_array_add(engine->frames, frame);
+    id_map_set(engine->frame_index, frame_number, engine->frames->len);
+  }
   frame_bitmap_set(engine, frame_number);
   return frame;
 }
@@ -116,7 +127,8 @@ ipsecdiag_frame_t *engine_frame_lookup(const ipsecdiag_engine_t *engine, guint32
   if (frame < IPSECDIAG_FRAME_BITMAP_MAX
       && (frame >= engine->frame_bitmap_bits || !(engine->frame_bitmap[frame / 8] & (1u << (frame % 8)))))
     return NULL;
-  return g_hash_table_lookup(engine->frames, GUINT_TO_POINTER(frame));
+  guint32 index = id_map_lookup(engine->frame_index, frame);
+  return index ? g_ptr_array_index(engine->frames, index - 1) : NULL;
 }
 
 const ipsecdiag_frame_t *ipsecdiag_engine_frame(const ipsecdiag_engine_t *engine, guint32 frame)

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * ipsecdiag engine: a map from a 64-bit key (an IKE initiator SPI) to an IKE
- * SA id. Every IKE message looks its SA up here. A GHashTable keeps hashes,
- * keys and values in three arrays and each 64-bit key in an allocation of
- * its own, so that a lookup touches four places in memory; here key and id
- * share one 16-byte slot.
+ * ipsecdiag engine: a map from a 64-bit key to a 32-bit id: IKE initiator
+ * SPI to IKE SA id, frame number to the index of its record. Every IKE
+ * message looks both up. A GHashTable keeps hashes, keys and values in three
+ * arrays (and a 64-bit key in an allocation of its own), so that a lookup
+ * touches three or four places in memory; here key and id share one 16-byte
+ * slot.
  */
 #include "engine_private.h"
 

@@ -73,7 +73,7 @@ typedef struct {
 
 typedef struct engine_lifecycle engine_lifecycle_t;   /* engine_lifecycle.c */
 
-/* engine_id_map.c: 64-bit key (the 8 SPI bytes as stored) -> id, 0 none. */
+/* engine_id_map.c: 64-bit key (the 8 SPI bytes as stored, a frame number) -> id, 0 none. */
 typedef struct id_map id_map_t;
 id_map_t *id_map_new(void);
 void id_map_free(id_map_t *map);
@@ -84,7 +84,8 @@ struct ipsecdiag_engine {
   GPtrArray *tunnels;            /* ipsecdiag_tunnel_t*, index id - 1 */
   id_map_t *tunnel_by_spi;       /* initiator SPI -> the newest tunnel id with it (engine_id_map.c) */
   GHashTable *tunnel_by_peers;   /* peers_key_t (both addresses) -> latest tunnel id */
-  GHashTable *frames;            /* frame number -> ipsecdiag_frame_t* */
+  GPtrArray *frames;             /* ipsecdiag_frame_t*, in the order made (records arena) */
+  id_map_t *frame_index;         /* frame number -> index in frames + 1 */
   /* One bit per frame number below IPSECDIAG_FRAME_BITMAP_MAX: set when the
    * frame has a record, so that the second pass looks up the table only for
    * those (most ESP frames have none). Frames above the bound use the table. */
