@@ -292,10 +292,9 @@ static ipsecdiag_tunnel_t *tunnel_create(ipsecdiag_engine_t *engine, const ike_m
   return tunnel;
 }
 
-/* The IKE SA with the message's initiator SPI, of either IKE version. */
-static ipsecdiag_tunnel_t *tunnel_by_initiator_spi(ipsecdiag_engine_t *engine, const ike_message_t *msg)
+ipsecdiag_tunnel_t *engine_tunnel_by_spi(const ipsecdiag_engine_t *engine, const guint8 spi_i[IKE_SPI_LEN])
 {
-  return engine_tunnel_get(engine, id_map_lookup(engine->tunnel_by_spi, spi_key(msg->spi_i)));
+  return engine_tunnel_get(engine, id_map_lookup(engine->tunnel_by_spi, spi_key(spi_i)));
 }
 
 static void link_answer(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *tunnel,
@@ -630,7 +629,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
   frame->exchange_type = msg->exchange_type;
   frame->message_id = msg->message_id;
 
-  ipsecdiag_tunnel_t *tunnel = tunnel_by_initiator_spi(engine, msg);
+  ipsecdiag_tunnel_t *tunnel = engine_tunnel_by_spi(engine, msg->spi_i);
   if (answer_in_other_version(engine, tunnel, msg, pkt, frame))
     return frame;
   if (tunnel && tunnel->version != msg->major_version)

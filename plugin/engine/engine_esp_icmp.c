@@ -213,9 +213,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_icmp(ipsecdiag_engine_t *engine,
   ike_message_t *msg = &engine->scratch;
   const ipsecdiag_message_t *message = NULL;
   if (ike_parse_header(ike, ike_len, msg)) {
-    guint64 key;
-    memcpy(&key, msg->spi_i, sizeof key);
-    tunnel = engine_tunnel_get(engine, id_map_lookup(engine->tunnel_by_spi, key));
+    tunnel = engine_tunnel_by_spi(engine, msg->spi_i);
     if (tunnel)
       message = quoted_message(tunnel, msg->exchange_type, msg->message_id);
     frame->exchange_type = msg->exchange_type;

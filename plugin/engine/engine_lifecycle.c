@@ -193,10 +193,7 @@ static void read_head(frag_datagram_t *d, const guint8 *payload, gsize len)
 
 static guint32 tunnel_of_spi(const ipsecdiag_engine_t *engine, const guint8 spi_i[IKE_SPI_LEN], guint8 version)
 {
-  guint64 key;
-  memcpy(&key, spi_i, sizeof key);
-  ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine,
-      id_map_lookup(engine->tunnel_by_spi, key));
+  const ipsecdiag_tunnel_t *tunnel = engine_tunnel_by_spi(engine, spi_i);
   return tunnel && tunnel->version == version ? tunnel->id : 0;
 }
 

@@ -139,6 +139,8 @@ ipsecdiag_frame_t *engine_frame_new(ipsecdiag_engine_t *engine, guint32 frame, g
 /* The frame's record, NULL none (the bitmap answers for most frames without one). */
 ipsecdiag_frame_t *engine_frame_lookup(const ipsecdiag_engine_t *engine, guint32 frame);
 ipsecdiag_tunnel_t *engine_tunnel_get(const ipsecdiag_engine_t *engine, guint32 id);
+/* The newest IKE SA with this initiator SPI, of either IKE version (NULL none). */
+ipsecdiag_tunnel_t *engine_tunnel_by_spi(const ipsecdiag_engine_t *engine, const guint8 spi_i[IKE_SPI_LEN]);
 ipsecdiag_tunnel_t *engine_tunnel_by_peers(const ipsecdiag_engine_t *engine,
                                            const ipsecdiag_addr_t *a, const ipsecdiag_addr_t *b);
 int engine_tunnel_direction(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_endpoint_t *src);
