@@ -40,17 +40,14 @@ static void tunnel_clear(gpointer data)
     g_free(tunnel->messages[i].resend_times);
 }
 
-static guint peers_hash(gconstpointer key);
-static gboolean peers_equal(gconstpointer a, gconstpointer b);
-
 ipsecdiag_engine_t *ipsecdiag_engine_new(void)
 {
   ipsecdiag_engine_t *engine = g_new0(ipsecdiag_engine_t, 1);
   engine->tunnels = g_ptr_array_new_with_free_func(tunnel_clear);
   engine->tunnel_by_spi = id_map_new();
-  engine->tunnel_by_peers = g_hash_table_new_full(peers_hash, peers_equal, g_free, NULL);
+  engine->tunnel_by_peers = id_map_new();
   engine->frames = g_ptr_array_new();
-  engine->frame_index = id_map_new();
+  engine->frame_index = id_map_new_for_frames();
   engine->esp_sas = esp_sa_table_new();
   engine->hot = hot_arena_new();
   engine->records = hot_arena_new();
@@ -76,7 +73,7 @@ void ipsecdiag_engine_free(ipsecdiag_engine_t *engine)
   g_free(engine->frame_bitmap);
   g_ptr_array_free(engine->tunnels, TRUE);
   id_map_free(engine->tunnel_by_spi);
-  g_hash_table_destroy(engine->tunnel_by_peers);
+  id_map_free(engine->tunnel_by_peers);
   esp_sa_table_free(engine->esp_sas);
   g_ptr_array_free(engine->global_findings, TRUE);
   g_hash_table_destroy(engine->first_offers);
@@ -110,7 +107,10 @@ ipsecdiag_frame_t *engine_frame_new(ipsecdiag_engine_t *engine, guint32 frame_nu
   ipsecdiag_frame_t *frame = hot_arena_alloc0_packed(engine->records, sizeof *frame);
   frame->frame = frame_number;
   frame->kind = kind;
-  guint32 index = id_map_lookup(engine->frame_index, frame_number);
+  /* Frames come in increasing order: a frame above the newest has no record yet. */
+  guint32 index = frame_number > engine->newest_frame ? 0 : id_map_lookup(engine->frame_index, frame_number);
+  if (frame_number > engine->newest_frame)
+    engine->newest_frame = frame_number;
   if (index) {                          /* a new record for the frame replaces the old one */
     frame_clear(g_ptr_array_index(engine->frames, index - 1));
     g_ptr_array_index(engine->frames, index - 1) = frame;
@@ -158,7 +158,6 @@ const GPtrArray *ipsecdiag_engine_global_findings(const ipsecdiag_engine_t *engi
   return engine->global_findings;
 }
 
-/* Unordered address pair, so both directions find the same tunnel. */
 /* The two peer addresses, in a canonical order so that either direction finds
  * the same entry; bytes past an IPv4 address are zero. Binary, not text: a
  * new ESP SPI looks its peers up, and formatting two addresses cost more than
@@ -185,28 +184,35 @@ static void peers_key_fill(peers_key_t *key, const ipsecdiag_addr_t *a, const ip
   memcpy(key->bytes[1], second->bytes, second->family == 6 ? 16 : 4);
 }
 
-static guint peers_hash(gconstpointer key)
+/* The map's key: a 64-bit digest of the pair. The tunnel found is checked
+ * against both addresses, so that two pairs with one digest (which only a
+ * crafted capture would have) cannot mix up their tunnels. */
+static guint64 peers_digest(const ipsecdiag_addr_t *a, const ipsecdiag_addr_t *b)
 {
-  /* FNV-1a over the whole key. */
-  const guint8 *p = key;
-  guint32 h = 2166136261u;
-  for (gsize i = 0; i < sizeof(peers_key_t); i++)
-    h = (h ^ p[i]) * 16777619u;
-  return h;
+  peers_key_t key;
+  peers_key_fill(&key, a, b);
+  return engine_message_digest((const guint8 *)&key, sizeof key);
 }
 
-static gboolean peers_equal(gconstpointer a, gconstpointer b)
+static gboolean tunnel_has_peers(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_addr_t *a,
+                                 const ipsecdiag_addr_t *b)
 {
-  return memcmp(a, b, sizeof(peers_key_t)) == 0;
+  const ipsecdiag_addr_t *i = &tunnel->initiator.addr, *r = &tunnel->responder.addr;
+  return (ipsecdiag_addr_equal(i, a) && ipsecdiag_addr_equal(r, b))
+         || (ipsecdiag_addr_equal(i, b) && ipsecdiag_addr_equal(r, a));
+}
+
+static ipsecdiag_tunnel_t *tunnel_by_peers_digest(const ipsecdiag_engine_t *engine, guint64 digest,
+                                                  const ipsecdiag_addr_t *a, const ipsecdiag_addr_t *b)
+{
+  ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, id_map_lookup(engine->tunnel_by_peers, digest));
+  return tunnel && tunnel_has_peers(tunnel, a, b) ? tunnel : NULL;
 }
 
 ipsecdiag_tunnel_t *engine_tunnel_by_peers(const ipsecdiag_engine_t *engine,
                                            const ipsecdiag_addr_t *a, const ipsecdiag_addr_t *b)
 {
-  peers_key_t key;
-  peers_key_fill(&key, a, b);
-  gpointer id = g_hash_table_lookup(engine->tunnel_by_peers, &key);
-  return engine_tunnel_get(engine, GPOINTER_TO_UINT(id));
+  return tunnel_by_peers_digest(engine, peers_digest(a, b), a, b);
 }
 
 static gboolean endpoint_equal(const ipsecdiag_endpoint_t *a, const ipsecdiag_endpoint_t *b)
@@ -238,12 +244,40 @@ static guint64 spi_key(const guint8 spi[IKE_SPI_LEN])
   return key;
 }
 
-static guint64 message_digest(const guint8 *data, gsize len)
+static guint64 digest_round(guint64 lane, const guint8 *bytes)
 {
-  guint64 h = 1469598103934665603ull;   /* FNV-1a */
-  for (gsize i = 0; i < len; i++)
-    h = (h ^ data[i]) * 1099511628211ull;
-  return h;
+  guint64 word;
+  memcpy(&word, bytes, sizeof word);
+  lane += word * 0xc2b2ae3d27d4eb4full;
+  lane = lane << 31 | lane >> 33;
+  return lane * 0x9e3779b97f4a7c15ull;
+}
+
+/* A 64-bit digest of an IKE message, to tell a resent message from a new
+ * one (with the length, role, exchange and message ID). Every IKE packet is
+ * hashed whole: four independent lanes of 8 bytes (xxHash64's round) cost a
+ * small part of a byte-at-a-time hash, whose multiply chain stalls on each
+ * byte. Only equal bytes need equal digests: the value is never stored. */
+IPSECDIAG_HOT guint64 engine_message_digest(const guint8 *data, gsize len)
+{
+  guint64 lanes[4] = {0x60ea27eeadc0b5d6ull, 0xc2b2ae3d27d4eb4full, 0x165667b19e3779f9ull, 0x61c8864e7a143579ull};
+  gsize i = 0;
+  for (; i + 32 <= len; i += 32)
+    for (guint lane = 0; lane < 4; lane++)
+      lanes[lane] = digest_round(lanes[lane], data + i + 8 * lane);
+  guint64 h = (guint64)len;
+  for (guint lane = 0; lane < 4; lane++)
+    h = (h ^ digest_round(0, (const guint8 *)&lanes[lane])) * 0x9e3779b97f4a7c15ull + 0x85ebca77c2b2ae63ull;
+  for (; i + 8 <= len; i += 8)
+    h = (h ^ digest_round(0, data + i)) * 0x9e3779b97f4a7c15ull + 0x85ebca77c2b2ae63ull;
+  for (; i < len; i++)
+    h = (h ^ (data[i] * 0x27d4eb2f165667c5ull)) * 0x9e3779b97f4a7c15ull;
+  /* Final mix: every input bit reaches every output bit. */
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 29;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  return h ^ (h >> 32);
 }
 
 static ipsecdiag_tunnel_t *tunnel_create(ipsecdiag_engine_t *engine, const ike_message_t *msg,
@@ -280,15 +314,13 @@ static ipsecdiag_tunnel_t *tunnel_create(ipsecdiag_engine_t *engine, const ike_m
 
   id_map_set(engine->tunnel_by_spi, spi_key(msg->spi_i), tunnel->id);
 
-  peers_key_t *pk = g_new(peers_key_t, 1);
-  peers_key_fill(pk, &pkt->src.addr, &pkt->dst.addr);
-  ipsecdiag_tunnel_t *previous = engine_tunnel_get(engine,
-      GPOINTER_TO_UINT(g_hash_table_lookup(engine->tunnel_by_peers, pk)));
+  guint64 peers = peers_digest(&pkt->src.addr, &pkt->dst.addr);
+  ipsecdiag_tunnel_t *previous = tunnel_by_peers_digest(engine, peers, &pkt->src.addr, &pkt->dst.addr);
   if (previous) {
     previous->superseded_by = tunnel->id;
     tunnel->supersedes = previous->id;
   }
-  g_hash_table_replace(engine->tunnel_by_peers, pk, GUINT_TO_POINTER(tunnel->id));
+  id_map_set(engine->tunnel_by_peers, peers, tunnel->id);
   return tunnel;
 }
 
@@ -678,7 +710,7 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
   engine_check_nat_detection(tunnel, msg, pkt, role);
   engine_update_capture_side(tunnel);
 
-  guint64 digest = message_digest(data, len);
+  guint64 digest = engine_message_digest(data, len);
   ipsecdiag_message_t *message = find_retransmitted(tunnel, msg, role, digest, len);
   if (message) {
     double previous = message->last_time;

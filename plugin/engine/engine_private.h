@@ -73,9 +73,11 @@ typedef struct {
 
 typedef struct engine_lifecycle engine_lifecycle_t;   /* engine_lifecycle.c */
 
-/* engine_id_map.c: 64-bit key (the 8 SPI bytes as stored, a frame number) -> id, 0 none. */
+/* engine_id_map.c: 64-bit key (the 8 SPI bytes as stored, a frame number, a
+ * digest of two addresses) -> id, 0 none. */
 typedef struct id_map id_map_t;
 id_map_t *id_map_new(void);
+id_map_t *id_map_new_for_frames(void);   /* keys mostly increasing, near ones looked up together */
 void id_map_free(id_map_t *map);
 guint32 id_map_lookup(const id_map_t *map, guint64 key);
 void id_map_set(id_map_t *map, guint64 key, guint32 id);   /* id != 0; replaces */
@@ -83,9 +85,10 @@ void id_map_set(id_map_t *map, guint64 key, guint32 id);   /* id != 0; replaces 
 struct ipsecdiag_engine {
   GPtrArray *tunnels;            /* ipsecdiag_tunnel_t*, index id - 1 */
   id_map_t *tunnel_by_spi;       /* initiator SPI -> the newest tunnel id with it (engine_id_map.c) */
-  GHashTable *tunnel_by_peers;   /* peers_key_t (both addresses) -> latest tunnel id */
+  id_map_t *tunnel_by_peers;     /* digest of both addresses (engine.c) -> latest tunnel id */
   GPtrArray *frames;             /* ipsecdiag_frame_t*, in the order made (records arena) */
   id_map_t *frame_index;         /* frame number -> index in frames + 1 */
+  guint32 newest_frame;          /* highest frame number with a record (0 none) */
   /* One bit per frame number below IPSECDIAG_FRAME_BITMAP_MAX: set when the
    * frame has a record, so that the second pass looks up the table only for
    * those (most ESP frames have none). Frames above the bound use the table. */
@@ -144,6 +147,8 @@ ipsecdiag_tunnel_t *engine_tunnel_by_spi(const ipsecdiag_engine_t *engine, const
 ipsecdiag_tunnel_t *engine_tunnel_by_peers(const ipsecdiag_engine_t *engine,
                                            const ipsecdiag_addr_t *a, const ipsecdiag_addr_t *b);
 int engine_tunnel_direction(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_endpoint_t *src);
+/* engine.c: the digest of an IKE message that retransmission detection compares. */
+guint64 engine_message_digest(const guint8 *data, gsize len);
 
 /* engine_findings.c */
 ipsecdiag_finding_t *finding_new(const char *rule_id, guint32 frame, guint32 tunnel, gboolean final);

@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * ipsecdiag: the engine's map from an initiator SPI to its IKE SA id
- * (plugin/engine/engine_id_map.c). Checked against a GHashTable over many
- * keys: growth, keys that differ in one byte only, key 0, replacing an id.
+ * ipsecdiag: the engine's map from an initiator SPI to its IKE SA id, and
+ * from a frame number to its record (plugin/engine/engine_id_map.c). Both
+ * kinds are checked against a GHashTable over many keys: growth, keys that
+ * differ in one byte only, key 0, replacing an id; the frame map also with
+ * increasing frame numbers and frames at the same place of many windows.
  */
 #include <glib.h>
 
 #include "../../plugin/engine/engine_private.h"
 
-static void test_against_hash_table(void)
+static void check_against_hash_table(id_map_t *map)
 {
-  id_map_t *map = id_map_new();
   GHashTable *reference = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
   GRand *rand = g_rand_new_with_seed(7);
   for (guint32 id = 1; id <= 100000; id++) {
@@ -45,6 +46,44 @@ static void test_against_hash_table(void)
   id_map_free(NULL);
 }
 
+static void test_against_hash_table(void)
+{
+  check_against_hash_table(id_map_new());
+}
+
+static void test_frames_against_hash_table(void)
+{
+  check_against_hash_table(id_map_new_for_frames());
+}
+
+/* As the engine uses it: increasing frame numbers with gaps, some records
+ * replaced, and frames 4096 apart (the same place in their windows). */
+static void test_frame_numbers(void)
+{
+  id_map_t *map = id_map_new_for_frames();
+  GArray *frames = g_array_new(FALSE, FALSE, sizeof(guint32));
+  GRand *rand = g_rand_new_with_seed(11);
+  guint32 frame = 0;
+  for (guint32 id = 1; id <= 50000; id++) {
+    frame += id % 3 == 0 ? 4096 : (guint32)g_rand_int_range(rand, 1, 20);
+    g_array_append_val(frames, frame);
+    id_map_set(map, frame, id);
+    g_assert_cmpuint(id_map_lookup(map, frame), ==, id);
+    if (id % 101 == 0)
+      id_map_set(map, frame, id);    /* a new record for the same frame */
+  }
+  for (guint i = 0; i < frames->len; i++) {
+    guint32 f = g_array_index(frames, guint32, i);
+    g_assert_cmpuint(id_map_lookup(map, f), ==, i + 1);
+    if (i + 1 < frames->len && g_array_index(frames, guint32, i + 1) > f + 1)
+      g_assert_cmpuint(id_map_lookup(map, f + 1), ==, 0);
+  }
+  g_assert_cmpuint(id_map_lookup(map, (guint64)frame + 4096), ==, 0);
+  g_rand_free(rand);
+  g_array_free(frames, TRUE);
+  id_map_free(map);
+}
+
 static void test_empty_and_zero_key(void)
 {
   id_map_t *map = id_map_new();
@@ -61,6 +100,8 @@ int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/id-map/against-hash-table", test_against_hash_table);
+  g_test_add_func("/id-map/frames-against-hash-table", test_frames_against_hash_table);
+  g_test_add_func("/id-map/frame-numbers", test_frame_numbers);
   g_test_add_func("/id-map/empty-and-zero-key", test_empty_and_zero_key);
   return g_test_run();
 }
