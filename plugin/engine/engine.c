@@ -253,11 +253,12 @@ static guint64 digest_round(guint64 lane, const guint8 *bytes)
   return lane * 0x9e3779b97f4a7c15ull;
 }
 
-/* A 64-bit digest of an IKE message, to tell a resent message from a new
- * one (with the length, role, exchange and message ID). Every IKE packet is
- * hashed whole: four independent lanes of 8 bytes (xxHash64's round) cost a
- * small part of a byte-at-a-time hash, whose multiply chain stalls on each
- * byte. Only equal bytes need equal digests: the value is never stored. */
+/* A 64-bit digest of bytes: of an IKE message, to tell a resent message
+ * from a new one (with the length, role, exchange and message ID), and of
+ * two peers' addresses. Every IKE packet is hashed whole: four independent
+ * lanes of 8 bytes (xxHash64's round) cost a small part of a byte-at-a-time
+ * hash, whose multiply chain stalls on each byte. Digests stay in memory
+ * (never shown or saved), so the function may change between versions. */
 IPSECDIAG_HOT guint64 engine_message_digest(const guint8 *data, gsize len)
 {
   guint64 lanes[4] = {0x60ea27eeadc0b5d6ull, 0xc2b2ae3d27d4eb4full, 0x165667b19e3779f9ull, 0x61c8864e7a143579ull};

@@ -3,10 +3,10 @@
  * ipsecdiag engine: a map from a 64-bit key to a 32-bit id: IKE initiator
  * SPI to IKE SA id, frame number to the index of its record, the digest of
  * two peers' addresses to their newest IKE SA. Every IKE message looks the
- * first two up, every new ESP SA the third. A GHashTable keeps hashes, keys and values in three
- * arrays (and a 64-bit key in an allocation of its own), so that a lookup
- * touches three or four places in memory; here key and id share one 16-byte
- * slot.
+ * first two up, every new ESP SA the third. A GHashTable keeps hashes, keys
+ * and values in three arrays (and a 64-bit key in an allocation of its
+ * own), so that a lookup touches three or four places in memory; here key
+ * and id share one 16-byte slot.
  *
  * Frame numbers come in increasing order, and a frame's record is looked up
  * soon after it is made. A frame map (id_map_new_for_frames) keeps frames

@@ -25,6 +25,7 @@
 #include "ipsecdiag/keys.h"
 
 static int proto_ipsecdiag = -1;
+static protocol_t *ipsecdiag_protocol;   /* for the enabled check in dissect_ipsecdiag */
 static dissector_handle_t ipsecdiag_handle;
 static gboolean pref_enabled = TRUE;
 static gboolean pref_weak_psk_check = TRUE;
@@ -497,19 +498,17 @@ static IPSECDIAG_HOT gboolean esp_outer_header(tvbuff_t *tvb, packet_info *pinfo
   return esp_fields(tvb, esp, available, spi, sequence, length);
 }
 
-/* Whether ESP is the frame's last layer before this post-dissector's own
- * (which libwireshark adds before calling it). */
+/* Whether ESP is the frame's last layer (this post-dissector adds none of
+ * its own: its handle has no protocol). */
 static IPSECDIAG_HOT gboolean last_layer_is_esp(packet_info *pinfo)
 {
   wmem_list_frame_t *last = wmem_list_tail(pinfo->layers);
-  if (last && GPOINTER_TO_INT(wmem_list_frame_data(last)) == proto_ipsecdiag)
-    last = wmem_list_frame_prev(last);
   return last && GPOINTER_TO_INT(wmem_list_frame_data(last)) == proto_esp_id;
 }
 
 /* The commonest frame of a busy capture, on the path where nothing reads
  * its result now (first pass, no tree, no tap): ESP alone (the last layer
- * before this post-dissector's) right after Ethernet and an unfragmented
+ * before this post-dissector) right after Ethernet and an unfragmented
  * IPv4 header without options, native or in UDP 4500. One short routine
  * over the frame's bytes gives the engine what esp_outer_header and
  * packet_meta would: less code, so fewer instruction-cache misses on every
@@ -836,9 +835,9 @@ static void add_decrypted(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, c
 }
 
 /* Cold: plain tshark runs without a tree, and in the GUI it runs once per shown packet. */
-static IPSECDIAG_COLD void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
-                                  const ipsecdiag_frame_t *frame, guint32 esp_tunnel, guint32 esp_spi,
-                                  const ip_header_t *esp_ip_header)
+static IPSECDIAG_COLD void render_tree(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+                                       const ipsecdiag_frame_t *frame, guint32 esp_tunnel, guint32 esp_spi,
+                                       const ip_header_t *esp_ip_header)
 {
   const ipsecdiag_tunnel_t *tunnel = ipsecdiag_engine_tunnel(engine, frame ? frame->tunnel : esp_tunnel);
   proto_item *root = proto_tree_add_item(tree, proto_ipsecdiag, tvb, 0, 0, ENC_NA);
@@ -885,6 +884,7 @@ static IPSECDIAG_COLD void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree 
     proto_item_set_generated(proto_tree_add_string(sub, hf_state, tvb, 0, 0, ipsecdiag_state_name(frame->state)));
     if (frame->decrypt_status) {
       add_decrypted(sub, tvb, pinfo, frame);
+      pinfo->curr_proto_layer_num = 1;  /* the decrypted message's dissection moved it */
       add_esp_keys(sub, tvb, pinfo, frame, 0, NULL);
     }
   }
@@ -913,6 +913,19 @@ static IPSECDIAG_COLD void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree 
   }
 }
 
+/* The fields are layer 1 of ipsecdiag for the display filter layer
+ * operator ("ipsecdiag.finding#1"): libwireshark counts layers only for
+ * handles with a protocol, and this one has none. */
+static IPSECDIAG_COLD void render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+                                  const ipsecdiag_frame_t *frame, guint32 esp_tunnel, guint32 esp_spi,
+                                  const ip_header_t *esp_ip_header)
+{
+  guint8 saved_layer = pinfo->curr_proto_layer_num;
+  pinfo->curr_proto_layer_num = 1;
+  render_tree(tvb, pinfo, tree, frame, esp_tunnel, esp_spi, esp_ip_header);
+  pinfo->curr_proto_layer_num = saved_layer;
+}
+
 /* " [MI1]" for the Info column, made once per message name: the engine's
  * names are static strings, so the pointer is the key. One append costs a
  * third of three appends, and a printf more than both. */
@@ -932,8 +945,12 @@ static const char *info_suffix(const char *message)
 
 static IPSECDIAG_HOT int dissect_ipsecdiag(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
-  if (!pref_enabled || !engine)
+  /* The handle has no protocol (see proto_register_ipsecdiag): the
+   * protocol's Enabled Protocols switch and the name that errors are
+   * reported under are seen to here. libwireshark restores the name. */
+  if (!pref_enabled || !engine || !proto_is_protocol_enabled(ipsecdiag_protocol))
     return 0;
+  pinfo->current_proto = "ipsecdiag";
   guint32 esp_spi = 0, esp_sequence = 0;
   ip_header_t esp_ip_header;             /* the IP header carrying ESP: its addresses, not pinfo's (which
                                             are the inner packet's once Wireshark decrypted ESP) */
@@ -1359,7 +1376,12 @@ void proto_register_ipsecdiag(void)
       "HASH_R / HASH_I (no keys file needed); a hit is reported as weak_psk_found",
       &pref_weak_psk_check);
 
-  ipsecdiag_handle = create_dissector_handle(dissect_ipsecdiag, proto_ipsecdiag);
+  ipsecdiag_protocol = find_protocol_by_id(proto_ipsecdiag);
+  /* A handle with a protocol makes libwireshark add the protocol to every
+   * frame's layers before the call, and remove it again after it since
+   * this post-dissector returns 0: a list append, a map insert and two map
+   * lookups on every frame, more than the plugin itself spends on most. */
+  ipsecdiag_handle = create_dissector_handle_with_name_and_description(dissect_ipsecdiag, -1, NULL, "ipsecdiag");
   register_postdissector(ipsecdiag_handle);
   register_init_routine(ipsecdiag_init);
   register_cleanup_routine(ipsecdiag_cleanup);
