@@ -76,6 +76,12 @@ def test_enable_switches(tshark):
     out, _ = tshark_output(tshark, ["--disable-protocol", "ipsecdiag", "-Y", "ipsecdiag", "-T", "fields",
                                     "-e", "frame.number"])
     check(out.strip() == "", "protocol disabled: nothing annotated", out)
+    # The handle has no protocol (libwireshark counts no ipsecdiag layer):
+    # the plugin numbers its fields layer 1 itself.
+    out, _ = tshark_output(tshark, ["-Y", "ipsecdiag.state#1", "-T", "fields", "-e", "frame.number"])
+    check(len(out.split()) == 10, "layer operator: ipsecdiag.state#1 matches every annotated frame", out)
+    out, _ = tshark_output(tshark, ["-Y", "ipsecdiag.state#2", "-T", "fields", "-e", "frame.number"])
+    check(out.strip() == "", "layer operator: ipsecdiag.state#2 matches none", out)
 
 
 def test_user_rules(tshark):
