@@ -62,25 +62,31 @@ static void test_frame_numbers(void)
 {
   id_map_t *map = id_map_new_for_frames();
   GArray *frames = g_array_new(FALSE, FALSE, sizeof(guint32));
+  GArray *ids = g_array_new(FALSE, FALSE, sizeof(guint32));
   GRand *rand = g_rand_new_with_seed(11);
   guint32 frame = 0;
   for (guint32 id = 1; id <= 50000; id++) {
     frame += id % 3 == 0 ? 4096 : (guint32)g_rand_int_range(rand, 1, 20);
-    g_array_append_val(frames, frame);
+    guint32 expected = id;
     id_map_set(map, frame, id);
     g_assert_cmpuint(id_map_lookup(map, frame), ==, id);
-    if (id % 101 == 0)
-      id_map_set(map, frame, id);    /* a new record for the same frame */
+    if (id % 101 == 0) {
+      expected = id + 100000;    /* a new record for the same frame */
+      id_map_set(map, frame, expected);
+    }
+    g_array_append_val(frames, frame);
+    g_array_append_val(ids, expected);
   }
   for (guint i = 0; i < frames->len; i++) {
     guint32 f = g_array_index(frames, guint32, i);
-    g_assert_cmpuint(id_map_lookup(map, f), ==, i + 1);
+    g_assert_cmpuint(id_map_lookup(map, f), ==, g_array_index(ids, guint32, i));
     if (i + 1 < frames->len && g_array_index(frames, guint32, i + 1) > f + 1)
       g_assert_cmpuint(id_map_lookup(map, f + 1), ==, 0);
   }
   g_assert_cmpuint(id_map_lookup(map, (guint64)frame + 4096), ==, 0);
   g_rand_free(rand);
   g_array_free(frames, TRUE);
+  g_array_free(ids, TRUE);
   id_map_free(map);
 }
 
