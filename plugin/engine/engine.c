@@ -102,15 +102,23 @@ static void frame_bitmap_set(ipsecdiag_engine_t *engine, guint32 frame_number)
   engine->frame_bitmap[frame_number / 8] |= (guint8)(1u << (frame_number % 8));
 }
 
+/* The frame record's index in frames + 1, 0 none. The bitmap answers for
+ * most frames without a record (every new one among them) without a map
+ * lookup. */
+static guint32 frame_index_of(const ipsecdiag_engine_t *engine, guint32 frame)
+{
+  if (frame < IPSECDIAG_FRAME_BITMAP_MAX
+      && (frame >= engine->frame_bitmap_bits || !(engine->frame_bitmap[frame / 8] & (1u << (frame % 8)))))
+    return 0;
+  return id_map_lookup(engine->frame_index, frame);
+}
+
 ipsecdiag_frame_t *engine_frame_new(ipsecdiag_engine_t *engine, guint32 frame_number, guint8 kind)
 {
   ipsecdiag_frame_t *frame = hot_arena_alloc0_packed(engine->records, sizeof *frame);
   frame->frame = frame_number;
   frame->kind = kind;
-  /* Frames come in increasing order: a frame above the newest has no record yet. */
-  guint32 index = frame_number > engine->newest_frame ? 0 : id_map_lookup(engine->frame_index, frame_number);
-  if (frame_number > engine->newest_frame)
-    engine->newest_frame = frame_number;
+  guint32 index = frame_index_of(engine, frame_number);
   if (index) {                          /* a new record for the frame replaces the old one */
     frame_clear(g_ptr_array_index(engine->frames, index - 1));
     g_ptr_array_index(engine->frames, index - 1) = frame;
@@ -124,10 +132,7 @@ ipsecdiag_frame_t *engine_frame_new(ipsecdiag_engine_t *engine, guint32 frame_nu
 
 ipsecdiag_frame_t *engine_frame_lookup(const ipsecdiag_engine_t *engine, guint32 frame)
 {
-  if (frame < IPSECDIAG_FRAME_BITMAP_MAX
-      && (frame >= engine->frame_bitmap_bits || !(engine->frame_bitmap[frame / 8] & (1u << (frame % 8)))))
-    return NULL;
-  guint32 index = id_map_lookup(engine->frame_index, frame);
+  guint32 index = frame_index_of(engine, frame);
   return index ? g_ptr_array_index(engine->frames, index - 1) : NULL;
 }
 

@@ -88,10 +88,10 @@ struct ipsecdiag_engine {
   id_map_t *tunnel_by_peers;     /* digest of both addresses (engine.c) -> latest tunnel id */
   GPtrArray *frames;             /* ipsecdiag_frame_t*, in the order made (records arena) */
   id_map_t *frame_index;         /* frame number -> index in frames + 1 */
-  guint32 newest_frame;          /* highest frame number with a record (0 none) */
   /* One bit per frame number below IPSECDIAG_FRAME_BITMAP_MAX: set when the
-   * frame has a record, so that the second pass looks up the table only for
-   * those (most ESP frames have none). Frames above the bound use the table. */
+   * frame has a record, so that the table is looked up only for those (most
+   * ESP frames and every frame not yet fed have none). Frames above the
+   * bound use the table. */
   guint8 *frame_bitmap;
   guint32 frame_bitmap_bits;
   esp_sa_table_t *esp_sas;       /* engine_esp_sas.c */
@@ -147,7 +147,8 @@ ipsecdiag_tunnel_t *engine_tunnel_by_spi(const ipsecdiag_engine_t *engine, const
 ipsecdiag_tunnel_t *engine_tunnel_by_peers(const ipsecdiag_engine_t *engine,
                                            const ipsecdiag_addr_t *a, const ipsecdiag_addr_t *b);
 int engine_tunnel_direction(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_endpoint_t *src);
-/* engine.c: the digest of an IKE message that retransmission detection compares. */
+/* engine.c: a 64-bit digest of bytes (an IKE message for retransmission
+ * detection, two peers' addresses for the peers map). */
 guint64 engine_message_digest(const guint8 *data, gsize len);
 
 /* engine_findings.c */
