@@ -44,14 +44,17 @@ typedef struct {
   double rekeyed_time;
 } child_sa_t;
 
-/* Per tunnel and sender ("side", as the ESP direction): what every packet on
- * UDP 4500 reads or writes, in one cache line. With thousands of tunnels a
- * packet's state is a cache miss away, so the fewer lines it touches the
- * less it costs (and the less of tshark's own data it evicts). */
+/* Per tunnel and sender ("side", as the ESP direction): when it last sent
+ * on UDP 4500 and its longest silence, for NAT keepalives. With thousands of
+ * tunnels this line is a cache miss away, so an ESP packet leaves it alone
+ * while its SA is the side's last sender (ESP_SA_LAST_SENDER): last_sent and
+ * last_sent_frame are then the SA's last_time and last_frame (side_last_sent),
+ * and only a silence longer than the SA's silence_floor needs this line.
+ * Any other packet of the side first settles the line (side_settle). */
 typedef struct {
   double last_sent;              /* on UDP 4500: IKE, ESP, keepalives */
   double longest_silence;
-  const esp_sa_t *last_sent_sa;  /* when the last packet was ESP */
+  esp_sa_t *last_sent_sa;        /* when the last packet was ESP */
   const esp_sa_t *esp_first_sa;  /* NULL until ESP was seen that way */
   guint32 last_sent_frame;
   gboolean sent;
@@ -403,29 +406,73 @@ static int side_of(const ipsecdiag_tunnel_t *tunnel, const ipsecdiag_endpoint_t 
   return dir < 0 ? -1 : dir;
 }
 
-/* A sender's packet on UDP 4500: the longest time it stayed silent while the IKE SA was up. */
-static IPSECDIAG_HOT void note_sent(const ipsecdiag_engine_t *engine, tunnel_esp_t *t, guint32 tunnel_id, int side,
-                                    const ipsecdiag_packet_t *pkt, const esp_sa_t *sa)
+/* The side's last packet as its record would hold it (see esp_side_t). */
+static void side_last_sent(const esp_side_t *s, double *time, guint32 *frame)
+{
+  const esp_sa_t *sa = s->last_sent_sa;
+  gboolean held = sa && (sa->flags & ESP_SA_LAST_SENDER);
+  *time = held ? sa->last_time : s->last_sent;
+  *frame = held ? sa->last_frame : s->last_sent_frame;
+}
+
+/* Before a packet of the side other than its last sender's next one in UDP 4500. */
+static void side_settle(esp_side_t *s)
+{
+  esp_sa_t *sa = s->last_sent_sa;
+  if (!sa || !(sa->flags & ESP_SA_LAST_SENDER))
+    return;
+  s->last_sent = sa->last_time;
+  s->last_sent_frame = sa->last_frame;
+  sa->flags &= (guint16)~(ESP_SA_LAST_SENDER | ESP_SA_SIDE_UP);
+}
+
+/* The largest float not above a silence: a floor that never hides a longer one. */
+static float silence_floor(double silence)
+{
+  float floor = (float)silence;
+  if ((double)floor > silence && floor > 0) {
+    guint32 bits;
+    memcpy(&bits, &floor, sizeof bits);
+    bits--;                               /* the next float down (positive floats order as integers) */
+    memcpy(&floor, &bits, sizeof floor);
+  }
+  return floor;
+}
+
+static void note_silence(tunnel_esp_t *t, int side, double silence, guint32 from_frame, const esp_sa_t *from_sa)
+{
+  esp_side_t *s = &t->side[side];
+  if (silence > s->longest_silence) {
+    s->longest_silence = silence;
+    t->silence_from_frame[side] = from_frame;
+    t->silence_from_sa[side] = from_sa;
+  }
+}
+
+/* A sender's packet on UDP 4500 (sa NULL: IKE or a keepalive): the longest
+ * time it stayed silent while the IKE SA was up. */
+static void note_sent(const ipsecdiag_engine_t *engine, tunnel_esp_t *t, guint32 tunnel_id, int side,
+                      const ipsecdiag_packet_t *pkt, esp_sa_t *sa)
 {
   if (side < 0 || !(pkt->src.port == 4500 || pkt->dst.port == 4500))
     return;
   esp_side_t *s = &t->side[side];
+  side_settle(s);
   if (s->sent && !s->up) {
     const ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, tunnel_id);
     s->up = tunnel && ipsecdiag_state_rank(tunnel->state) >= ipsecdiag_state_rank(IPSECDIAG_ST_P1_DONE);
   }
-  if (s->sent && s->up) {
-    double silence = pkt->time - s->last_sent;
-    if (silence > s->longest_silence) {
-      s->longest_silence = silence;
-      t->silence_from_frame[side] = s->last_sent_frame;
-      t->silence_from_sa[side] = s->last_sent_sa;
-    }
-  }
+  if (s->sent && s->up)
+    note_silence(t, side, pkt->time - s->last_sent, s->last_sent_frame, s->last_sent_sa);
   s->sent = TRUE;
   s->last_sent = pkt->time;
   s->last_sent_frame = pkt->frame;
   s->last_sent_sa = sa;
+  if (sa) {
+    /* The SA carries the side from here until another packet of the side. */
+    sa->flags |= ESP_SA_LAST_SENDER | (s->up ? ESP_SA_SIDE_UP : 0);
+    sa->silence_floor = silence_floor(s->longest_silence);
+  }
 }
 
 void engine_esp_note_tunnel_packet(ipsecdiag_engine_t *engine, const ipsecdiag_tunnel_t *tunnel,
@@ -449,7 +496,7 @@ static void set_sa_params(const ipsecdiag_engine_t *engine, const esp_sa_t *sa, 
 
 static ipsecdiag_finding_t *restart_finding(const ipsecdiag_engine_t *engine, const esp_sa_t *sa, gboolean final)
 {
-  const esp_sequence_t *q = &sa->health.seq;
+  const esp_sequence_t *q = &sa->seq;
   ipsecdiag_finding_t *f = finding_new("esp_sequence_restart", q->first_restart_frame, sa->tunnel, final);
   set_sa_params(engine, sa, f);
   finding_set(f, "from", "%u", q->restart_from);
@@ -461,7 +508,7 @@ static ipsecdiag_finding_t *native_finding(const ipsecdiag_engine_t *engine, con
                                            const ipsecdiag_tunnel_t *tunnel, gboolean final)
 {
   char nat[160];
-  ipsecdiag_finding_t *f = finding_new("esp_native_despite_nat", sa->health.native_frame, tunnel->id, final);
+  ipsecdiag_finding_t *f = finding_new("esp_native_despite_nat", sa->native_frame, tunnel->id, final);
   set_sa_params(engine, sa, f);
   finding_set(f, "nat", "%s", ipsecdiag_nat_describe(tunnel, nat, sizeof nat));
   return f;
@@ -487,11 +534,11 @@ static ipsecdiag_frame_t *esp_frame(ipsecdiag_engine_t *engine, const esp_sa_t *
 void engine_esp_sa_created(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsecdiag_packet_t *pkt)
 {
   struct engine_esp_health *h = health_get(engine);
-  esp_health_sa_t *health = &sa->health;
-  health->index = h->sas->len;
-  health->first_time = health->last_time = pkt->time;
-  health->udp_encapsulated = pkt->src.port != 0 || pkt->dst.port != 0;
-  health->dst_port = pkt->dst.port;
+  sa->index = h->sas->len;
+  sa->first_time = sa->last_time = pkt->time;
+  if (pkt->src.port != 0 || pkt->dst.port != 0)
+    sa->flags |= ESP_SA_UDP;
+  sa->dst_port = pkt->dst.port;
   g_ptr_array_add(h->sas, sa);
 
   /* A registered Child SA with this SPI links it exactly (endpoints only guess). */
@@ -512,7 +559,13 @@ void engine_esp_sa_created(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsec
     tunnel_esp_t *t = tunnel_esp(engine, sa->tunnel);
     if (!t->sa_indexes)
       t->sa_indexes = g_array_new(FALSE, FALSE, sizeof(guint32));
-    g_array_append_val(t->sa_indexes, health->index);
+    g_array_append_val(t->sa_indexes, sa->index);
+    /* The tunnel and direction are final now: the side's first ESP is known from its first SA. */
+    if (sa->direction < 2 && !t->side[sa->direction].esp_first_sa) {
+      t->esp_first_frame[sa->direction] = pkt->frame;
+      t->esp_first_time[sa->direction] = pkt->time;
+      t->side[sa->direction].esp_first_sa = sa;
+    }
   }
 }
 
@@ -529,25 +582,6 @@ static inline seq_event_t sequence_update(esp_sequence_t *q, guint32 seq32, guin
   return sequence_update_slow(q, seq32, frame);
 }
 
-/* The tunnel's ESP record, looked up per SA, not per packet. */
-static IPSECDIAG_COLD void link_tunnel_esp(ipsecdiag_engine_t *engine, esp_sa_t *sa)
-{
-  esp_health_sa_t *health = &sa->health;
-  health->tunnel_esp = tunnel_esp(engine, sa->tunnel);
-  health->tunnel_esp_id = sa->tunnel;
-  /* The sender's line: the SA table fetches it with the SA from now on. */
-  tunnel_esp_t *t = health->tunnel_esp;
-  esp_sa_table_set_hint(engine->esp_sas, sa, sa->direction < 2 ? &t->side[sa->direction] : NULL);
-}
-
-static IPSECDIAG_COLD void note_first_sa_of_side(tunnel_esp_t *t, int side, const ipsecdiag_packet_t *pkt,
-                                                 esp_sa_t *sa)
-{
-  t->esp_first_frame[side] = pkt->frame;
-  t->esp_first_time[side] = pkt->time;
-  t->side[side].esp_first_sa = sa;
-}
-
 /* Native ESP where NAT-T is expected: noted on the SA's first such packet. */
 static IPSECDIAG_COLD ipsecdiag_frame_t *check_native_esp(ipsecdiag_engine_t *engine, esp_sa_t *sa,
                                                           const ipsecdiag_packet_t *pkt, guint32 sequence)
@@ -555,7 +589,8 @@ static IPSECDIAG_COLD ipsecdiag_frame_t *check_native_esp(ipsecdiag_engine_t *en
   const ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, sa->tunnel);
   if (!tunnel || !ipsecdiag_natt_expected(tunnel))
     return NULL;
-  sa->health.native_frame = pkt->frame;
+  sa->native_frame = pkt->frame;
+  sa->flags |= ESP_SA_NATIVE_SEEN;
   ipsecdiag_frame_t *frame = esp_frame(engine, sa, pkt->frame, sequence);
   engine_attach_finding(engine, frame, native_finding(engine, sa, tunnel, FALSE));
   return frame;
@@ -566,7 +601,7 @@ static IPSECDIAG_COLD ipsecdiag_frame_t *check_udp_without_nat(ipsecdiag_engine_
                                                                tunnel_esp_t *t, const ipsecdiag_packet_t *pkt,
                                                                guint32 sequence)
 {
-  sa->health.nat_checked = TRUE;
+  sa->flags |= ESP_SA_NAT_CHECKED;
   const ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, sa->tunnel);
   if (!tunnel || tunnel->nat_initiator != 0 || tunnel->nat_responder != 0 || tunnel->natd_forced
       || t->udp_without_nat_noted)
@@ -590,41 +625,71 @@ static IPSECDIAG_COLD ipsecdiag_frame_t *note_restart(ipsecdiag_engine_t *engine
   return frame;
 }
 
-IPSECDIAG_HOT ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa,
-                                                   const ipsecdiag_packet_t *pkt, guint32 sequence)
+/* The side's record, for a packet of an SA that does not hold it (or a longer silence). */
+static IPSECDIAG_COLD void note_sent_by_sa(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsecdiag_packet_t *pkt)
 {
-  esp_health_sa_t *health = &sa->health;
+  note_sent(engine, tunnel_esp(engine, sa->tunnel), sa->tunnel, sa->direction, pkt, sa);
+}
+
+static IPSECDIAG_COLD void note_longer_silence(ipsecdiag_engine_t *engine, esp_sa_t *sa, double silence)
+{
+  tunnel_esp_t *t = tunnel_esp(engine, sa->tunnel);
+  note_silence(t, sa->direction, silence, sa->last_frame, sa);
+  sa->silence_floor = silence_floor(t->side[sa->direction].longest_silence);
+}
+
+/* Every packet of an SA, its first included. The fields read and written
+ * on the way to sequence_update are in the SA's first cache line. */
+IPSECDIAG_HOT ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa,
+                                                   const ipsecdiag_packet_t *pkt, guint32 sequence,
+                                                   guint32 esp_length)
+{
   ipsecdiag_frame_t *frame = NULL;
   gboolean udp = pkt->src.port != 0 || pkt->dst.port != 0;
-  health->last_time = pkt->time;
-  if (G_UNLIKELY(udp != health->udp_encapsulated))
-    health->mixed_encapsulation = TRUE;
+  gboolean natt = pkt->src.port == 4500 || pkt->dst.port == 4500;
+  guint16 flags = sa->flags;
+  if (G_UNLIKELY(natt && !(flags & ESP_SA_NATT_NOTED))) {
+    sa->flags |= ESP_SA_NATT_NOTED;
+    ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, sa->tunnel);
+    if (tunnel)
+      tunnel->natt_used = TRUE;
+  }
 
-  if (sa->tunnel) {
-    if (G_UNLIKELY(!health->tunnel_esp || health->tunnel_esp_id != sa->tunnel))
-      link_tunnel_esp(engine, sa);
-    tunnel_esp_t *t = health->tunnel_esp;
-    int side = sa->direction < 2 ? sa->direction : -1;
-    if (G_UNLIKELY(side >= 0 && !t->side[side].esp_first_sa))
-      note_first_sa_of_side(t, side, pkt, sa);
-    note_sent(engine, t, sa->tunnel, side, pkt, sa);
-    if (G_UNLIKELY(!udp && !health->native_frame)) {
-      ipsecdiag_frame_t *noted = check_native_esp(engine, sa, pkt, sequence);
-      if (noted)
-        frame = noted;
+  /* The sender's side (before last_time and last_frame move on: they may be the side's). */
+  if (sa->direction < 2) {
+    const guint16 holds = ESP_SA_LAST_SENDER | ESP_SA_SIDE_UP;
+    if (G_LIKELY(natt && (flags & holds) == holds)) {
+      double silence = pkt->time - sa->last_time;
+      if (G_UNLIKELY(silence > (double)sa->silence_floor))
+        note_longer_silence(engine, sa, silence);
+    } else if (natt) {
+      note_sent_by_sa(engine, sa, pkt);
+    } else if (flags & ESP_SA_LAST_SENDER) {
+      side_settle(&tunnel_esp(engine, sa->tunnel)->side[sa->direction]);   /* its last times are about to move */
     }
-    if (G_UNLIKELY(udp && !health->nat_checked)) {
-      ipsecdiag_frame_t *noted = check_udp_without_nat(engine, sa, t, pkt, sequence);
-      if (noted)
-        frame = noted;
-    }
+  }
+  sa->packets++;
+  sa->bytes += esp_length;
+  sa->last_frame = pkt->frame;
+  sa->last_sequence = sequence;
+  sa->last_time = pkt->time;
+
+  if (G_UNLIKELY(!udp && !(flags & ESP_SA_NATIVE_SEEN)) && sa->tunnel) {
+    ipsecdiag_frame_t *noted = check_native_esp(engine, sa, pkt, sequence);
+    if (noted)
+      frame = noted;
+  }
+  if (G_UNLIKELY(udp && !(flags & ESP_SA_NAT_CHECKED)) && sa->tunnel) {
+    ipsecdiag_frame_t *noted = check_udp_without_nat(engine, sa, tunnel_esp(engine, sa->tunnel), pkt, sequence);
+    if (noted)
+      frame = noted;
   }
 
   /* Sequence number 0 is never sent: the field was not available. */
   if (sequence == 0)
     return frame;
-  seq_event_t event = sequence_update(&health->seq, sequence, pkt->frame);
-  if (G_UNLIKELY(event == SEQ_RESTART && health->seq.restarts == 1))
+  seq_event_t event = sequence_update(&sa->seq, sequence, pkt->frame);
+  if (G_UNLIKELY(event == SEQ_RESTART && sa->seq.restarts == 1))
     frame = note_restart(engine, sa, pkt->frame, sequence);
   return frame;
 }
@@ -654,8 +719,8 @@ static void set_sa_params(const ipsecdiag_engine_t *engine, const esp_sa_t *sa, 
   finding_set(f, "direction", "%s", ipsecdiag_esp_direction_name(sa->direction));
   finding_set(f, "sender", "%s", ipsecdiag_addr_to_str(&sa->src.addr, buf, sizeof buf));
   finding_set(f, "receiver", "%s", ipsecdiag_addr_to_str(&sa->key.dst, buf, sizeof buf));
-  finding_set(f, "encapsulation", "%s", !sa->health.udp_encapsulated ? "native (IP protocol 50)"
-              : sa->src.port == 4500 || sa->health.dst_port == 4500 ? "UDP 4500" : "UDP (other port)");
+  finding_set(f, "encapsulation", "%s", !(sa->flags & ESP_SA_UDP) ? "native (IP protocol 50)"
+              : sa->src.port == 4500 || sa->dst_port == 4500 ? "UDP 4500" : "UDP (other port)");
   finding_set(f, "packets", "%" G_GUINT64_FORMAT, sa->packets);
   finding_set(f, "side", "%s", capture_side(engine, sa->tunnel));
   finding_set(f, "tunnel", "%u", sa->tunnel);
@@ -684,7 +749,7 @@ static ipsecdiag_finding_t *sa_finding(const ipsecdiag_engine_t *engine, const c
 
 static void loss_finding(const ipsecdiag_engine_t *engine, const esp_sa_t *sa, GPtrArray *out)
 {
-  const esp_sequence_t *q = &sa->health.seq;
+  const esp_sequence_t *q = &sa->seq;
   guint64 lost = sequence_lost(q), expected = sequence_expected(q);
   if (!lost || !expected || !q->first_gap_frame)
     return;
@@ -762,11 +827,11 @@ static void stale_finding(const ipsecdiag_engine_t *engine, const esp_sa_t *sa, 
     grace = STALE_GRACE_SECONDS;
     reason = "a new IKE SA between the same peers replaced the one it belongs to";
   }
-  if (!reason || sa->health.last_time <= since + grace)
+  if (!reason || sa->last_time <= since + grace)
     return;
   ipsecdiag_finding_t *f = sa_finding(engine, "esp_stale_spi", sa, sa->last_frame);
   finding_set(f, "reason", "%s (frame %u)", reason, reason_frame);
-  finding_set(f, "after", "%.1f", sa->health.last_time - since);
+  finding_set(f, "after", "%.1f", sa->last_time - since);
   finding_set(f, "grace", "%.0f", grace);
   g_ptr_array_add(out, f);
 }
@@ -793,7 +858,7 @@ static void not_negotiated_finding(const ipsecdiag_engine_t *engine, const esp_s
 static void sa_findings(const ipsecdiag_engine_t *engine, const esp_sa_t *sa, GPtrArray *out)
 {
   loss_finding(engine, sa, out);
-  const esp_sequence_t *q = &sa->health.seq;
+  const esp_sequence_t *q = &sa->seq;
   if (q->duplicates) {
     ipsecdiag_finding_t *f = sa_finding(engine, "esp_duplicates", sa, q->first_duplicate_frame);
     finding_set(f, "duplicates", "%" G_GUINT64_FORMAT, q->duplicates);
@@ -929,11 +994,14 @@ static void keepalive_findings(const ipsecdiag_engine_t *engine, const ipsecdiag
     double silence = t->side[side].longest_silence;
     guint32 from = t->silence_from_frame[side];
     const esp_sa_t *from_sa = t->silence_from_sa[side];
-    double trailing = engine->last_time - t->side[side].last_sent;
+    double last_sent;
+    guint32 last_sent_frame;
+    side_last_sent(&t->side[side], &last_sent, &last_sent_frame);
+    double trailing = engine->last_time - last_sent;
     if (!tunnel->superseded_by && trailing > silence
         && ipsecdiag_state_rank(tunnel->state) >= ipsecdiag_state_rank(IPSECDIAG_ST_P1_DONE)) {
       silence = trailing;
-      from = t->side[side].last_sent_frame;
+      from = last_sent_frame;
       from_sa = t->side[side].last_sent_sa;
     }
     if (silence < NAT_SILENCE_SECONDS || !from)
@@ -1008,21 +1076,20 @@ gboolean ipsecdiag_engine_esp_sa_info(const ipsecdiag_engine_t *engine, guint in
   memset(out, 0, sizeof *out);
   if (!sa)
     return FALSE;
-  const esp_health_sa_t *h = &sa->health;
-  const esp_sequence_t *q = &h->seq;
+  const esp_sequence_t *q = &sa->seq;
   out->spi = sa->key.spi;
   out->src = sa->src;
   out->dst.addr = sa->key.dst;
-  out->dst.port = h->dst_port;
-  out->udp_encapsulated = h->udp_encapsulated;
+  out->dst.port = sa->dst_port;
+  out->udp_encapsulated = (sa->flags & ESP_SA_UDP) != 0;
   out->tunnel = sa->tunnel;
   out->direction = sa->direction;
   out->packets = sa->packets;
   out->bytes = sa->bytes;
   out->first_frame = sa->first_frame;
   out->last_frame = sa->last_frame;
-  out->first_time = h->first_time;
-  out->last_time = h->last_time;
+  out->first_time = sa->first_time;
+  out->last_time = sa->last_time;
   out->first_sequence = q->first_sequence;
   out->last_sequence = sa->last_sequence;
   out->expected = sequence_expected(q);
@@ -1049,7 +1116,7 @@ gint ipsecdiag_engine_esp_sa_index(const ipsecdiag_engine_t *engine, guint32 spi
 {
   esp_sa_key_t key = {.spi = spi, .dst = *dst};
   const esp_sa_t *sa = esp_sa_table_lookup(engine->esp_sas, &key);
-  return sa ? (gint)sa->health.index : -1;
+  return sa ? (gint)sa->index : -1;
 }
 
 void ipsecdiag_engine_evaluate_esp_sa(const ipsecdiag_engine_t *engine, guint index, GPtrArray *out)
@@ -1058,9 +1125,9 @@ void ipsecdiag_engine_evaluate_esp_sa(const ipsecdiag_engine_t *engine, guint in
   if (!sa)
     return;
   const ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, sa->tunnel);
-  if (sa->health.native_frame && tunnel)
+  if (sa->native_frame && tunnel)
     g_ptr_array_add(out, native_finding(engine, sa, tunnel, FALSE));
-  if (sa->health.seq.restarts)
+  if (sa->seq.restarts)
     g_ptr_array_add(out, restart_finding(engine, sa, FALSE));
   sa_findings(engine, sa, out);
 }
@@ -1077,9 +1144,9 @@ void ipsecdiag_engine_esp_tunnel_totals(const ipsecdiag_engine_t *engine, guint3
     guint d = sa->direction;
     out->packets[d] += sa->packets;
     out->bytes[d] += sa->bytes;
-    out->expected[d] += sequence_expected(&sa->health.seq);
-    out->lost[d] += sequence_lost(&sa->health.seq);
-    out->duplicates[d] += sa->health.seq.duplicates;
+    out->expected[d] += sequence_expected(&sa->seq);
+    out->lost[d] += sequence_lost(&sa->seq);
+    out->duplicates[d] += sa->seq.duplicates;
     out->spis[d]++;
   }
 }

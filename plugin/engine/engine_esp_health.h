@@ -13,14 +13,16 @@
  * numbers up to the highest seen (bit = seq % window), so memory does not
  * grow with packets. 64-bit numbers count 32-bit wraps (ESN).
  * While a run has had only in-order packets the bitmap is implicit (every
- * number from lowest to highest was seen) and is not written: in-order
- * packets then touch one cache line less. */
+ * number from lowest to highest was seen) and is not written. An in-order
+ * packet then reads and writes only the first four fields, which share the
+ * SA's first cache line (see esp_sa_t). */
 typedef struct {
+  guint64 highest;               /* of the current run */
+  guint64 unique;                /* packets of the current run that were new */
   guint8 started;
   guint8 window_implicit;
   guint32 first_sequence;
-  guint64 highest, lowest;       /* of the current run */
-  guint64 unique;                /* packets of the current run that were new */
+  guint64 lowest;                /* of the current run */
   guint64 window[IPSECDIAG_ESP_SEQ_WINDOW / 64];
   guint64 expected_before, unique_before;   /* of earlier runs (before restarts) */
   guint32 gaps, largest_gap;
@@ -31,22 +33,16 @@ typedef struct {
   guint32 restart_to;            /* the sequence number it went back to */
 } esp_sequence_t;
 
-/* Per ESP SA. The fields every packet touches come first (see esp_sa_t). */
-typedef struct {
-  double last_time;
-  gboolean udp_encapsulated;
-  gboolean mixed_encapsulation;  /* both native and in UDP */
-  guint32 native_frame;          /* first native packet, 0 none */
-  gboolean natt_noted;           /* a packet on UDP 4500 marked the tunnel's NAT-T use */
-  gboolean nat_checked;          /* the first UDP packet was judged (UDP without NAT) */
-  guint32 tunnel_esp_id;         /* the tunnel tunnel_esp belongs to (the SA may be relinked) */
-  void *tunnel_esp;              /* the tunnel's ESP record (engine_esp_health.c), cached */
-  esp_sequence_t seq;
-  guint32 index;                 /* position in the engine's list of ESP SAs */
-  double first_time;
-  guint32 first_sequence_frame;
-  guint16 dst_port;              /* UDP destination port, 0 native */
-} esp_health_sa_t;
+/* esp_sa_t.flags: what an ESP packet checks once per SA, and the sender
+ * state that lets it leave its tunnel's record alone (engine_esp_health.c). */
+enum {
+  ESP_SA_UDP = 1 << 0,           /* its first packet was in UDP */
+  ESP_SA_NATT_NOTED = 1 << 1,    /* a packet on UDP 4500 marked the tunnel's NAT-T use */
+  ESP_SA_NAT_CHECKED = 1 << 2,   /* the first UDP packet was judged (UDP without NAT) */
+  ESP_SA_NATIVE_SEEN = 1 << 3,   /* a native packet was noted (native despite NAT) */
+  ESP_SA_LAST_SENDER = 1 << 4,   /* it sent its side's last packet on UDP 4500: see esp_side_t */
+  ESP_SA_SIDE_UP = 1 << 5,       /* its side's IKE SA was up (states only rise) */
+};
 
 struct engine_esp_health;
 

@@ -56,14 +56,6 @@ static IPSECDIAG_COLD esp_sa_t *esp_sa_first_packet(ipsecdiag_engine_t *engine, 
   return sa;
 }
 
-static IPSECDIAG_COLD void note_natt_used(ipsecdiag_engine_t *engine, esp_sa_t *sa)
-{
-  sa->health.natt_noted = TRUE;
-  ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, sa->tunnel);
-  if (tunnel)
-    tunnel->natt_used = TRUE;
-}
-
 IPSECDIAG_HOT const ipsecdiag_frame_t *engine_feed_esp_now(ipsecdiag_engine_t *engine, const ipsecdiag_packet_t *pkt,
                                                            guint32 spi, guint32 sequence, guint32 esp_length)
 {
@@ -79,13 +71,7 @@ IPSECDIAG_HOT const ipsecdiag_frame_t *engine_feed_esp_now(ipsecdiag_engine_t *e
     if (!sa)
       return capped;
   }
-  sa->packets++;
-  sa->bytes += esp_length;
-  sa->last_frame = pkt->frame;
-  sa->last_sequence = sequence;
-  if (G_UNLIKELY(!sa->health.natt_noted && (pkt->src.port == 4500 || pkt->dst.port == 4500)))
-    note_natt_used(engine, sa);
-  return engine_esp_packet(engine, sa, pkt, sequence);
+  return engine_esp_packet(engine, sa, pkt, sequence, esp_length);
 }
 
 guint32 ipsecdiag_engine_esp_tunnel(const ipsecdiag_engine_t *engine, guint32 spi,

@@ -46,7 +46,8 @@ IPSECDIAG_HOT void ipsecdiag_engine_feed_esp_later(ipsecdiag_engine_t *engine, c
    * added an SA it uses.) */
   if (engine->esp_later_count) {
     const esp_later_t *newest = later_at(engine, engine->esp_later_count - 1);
-    esp_sa_table_prefetch_sa(engine->esp_sas, newest->hash, newest->spi);
+    esp_sa_key_t newest_key = {.spi = newest->spi, .dst = newest->pkt.dst.addr};
+    esp_sa_table_prefetch_sa(engine->esp_sas, newest->hash, &newest_key);
   }
   esp_later_t *later = later_at(engine, engine->esp_later_count);
   later->pkt = *pkt;

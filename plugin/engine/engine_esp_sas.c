@@ -4,13 +4,10 @@
  * packet looks its SA up here, and with thousands of tunnels the lookup is a
  * cache miss to main memory. GHashTable keeps hashes, keys and values in
  * three arrays (three misses, plus the SA); this open-addressing table keeps
- * the SPI next to the SA pointer, so a lookup usually costs the slot and the
- * SA, whose key shares a cache line with the fields the packet updates.
- *
- * A slot also holds a hint: the address of the other record the packet will
- * update (its sender's line in the tunnel's ESP record). Fetching it from the
- * slot, together with the SA, makes the packet wait for two cache misses in a
- * row instead of three (slot, then SA, then the address the SA holds).
+ * the key next to the SA pointer, four slots to a cache line, so a lookup
+ * costs the slot and the SA's first line, where the packet's fields are.
+ * An IPv4 key is matched in the slot alone; an IPv6 one is folded into the
+ * slot's address word and then compared with the SA's own key.
  */
 #include <string.h>
 
@@ -18,13 +15,16 @@
 
 #define ESP_SA_TABLE_MIN_SLOTS 1024u
 
-/* 32 bytes: two slots to a cache line. */
+/* The fields an in-order packet touches are the SA's first cache line. */
+G_STATIC_ASSERT(G_STRUCT_OFFSET(esp_sa_t, seq) + G_STRUCT_OFFSET(esp_sequence_t, window_implicit) < 64);
+G_STATIC_ASSERT(G_STRUCT_OFFSET(esp_sa_t, last_time) + sizeof(double) <= 64);
+
+/* 16 bytes. */
 typedef struct {
-  esp_sa_t *sa;                  /* NULL: empty (SAs are never removed) */
-  const void *hint;              /* esp_sa_table_set_hint; NULL none */
+  guintptr sa;                   /* esp_sa_t* with the address family in its low bits (the SA is
+                                    64-byte aligned); 0 empty (SAs are never removed) */
   guint32 spi;
-  guint32 hash;
-  guint64 unused;
+  guint32 dst_word;              /* esp_sa_dst_word */
 } esp_sa_slot_t;
 
 struct esp_sa_table {
@@ -32,6 +32,31 @@ struct esp_sa_table {
   guint mask;                    /* slots - 1, a power of two */
   guint count;
 };
+
+#define SLOT_FAMILY_MASK ((guintptr)7)
+
+static esp_sa_t *slot_sa(const esp_sa_slot_t *slot)
+{
+  return (esp_sa_t *)(slot->sa & ~SLOT_FAMILY_MASK);
+}
+
+/* The IPv4 address itself; a fold of an IPv6 one. */
+static guint32 esp_sa_dst_word(const ipsecdiag_addr_t *dst)
+{
+  guint32 w[4];
+  memcpy(w, dst->bytes, sizeof w);
+  return dst->family == 6 ? w[0] ^ w[1] ^ w[2] ^ w[3] : w[0];
+}
+
+/* Whether the slot holds this key; for IPv6 the SA's key decides. */
+static inline gboolean slot_matches(const esp_sa_slot_t *slot, const esp_sa_key_t *key, guint32 dst_word)
+{
+  if (slot->spi != key->spi || slot->dst_word != dst_word || (slot->sa & SLOT_FAMILY_MASK) != key->dst.family)
+    return FALSE;
+  if (key->dst.family != 6)
+    return TRUE;
+  return memcmp(slot_sa(slot)->key.dst.bytes, key->dst.bytes, 16) == 0;
+}
 
 /* A few multiplications over the SPI and the address words (only the 4
  * bytes an IPv4 address has, as esp_sa_key_equal compares). */
@@ -44,12 +69,6 @@ IPSECDIAG_HOT guint32 esp_sa_key_hash(const esp_sa_key_t *k)
     h ^= ((guint64)w[1] << 32 | w[2]) * 0xc2b2ae3d27d4eb4full + w[3];
   h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
   return (guint32)(h ^ (h >> 32)) ^ k->dst.family;
-}
-
-static gboolean esp_sa_key_equal(const esp_sa_key_t *x, const esp_sa_key_t *y)
-{
-  return x->spi == y->spi && x->dst.family == y->dst.family
-         && memcmp(x->dst.bytes, y->dst.bytes, x->dst.family == 6 ? 16 : 4) == 0;
 }
 
 static esp_sa_slot_t *slots_new(gsize n)
@@ -80,21 +99,14 @@ guint esp_sa_table_size(const esp_sa_table_t *table)
 
 IPSECDIAG_HOT esp_sa_t *esp_sa_table_lookup(const esp_sa_table_t *table, const esp_sa_key_t *key)
 {
-  guint32 hash = esp_sa_key_hash(key);
+  guint32 dst_word = esp_sa_dst_word(&key->dst);
   /* Linear probing; the table is at most half full, so this ends at an empty slot. */
-  for (guint i = hash & table->mask;; i = (i + 1) & table->mask) {
+  for (guint i = esp_sa_key_hash(key) & table->mask;; i = (i + 1) & table->mask) {
     const esp_sa_slot_t *slot = &table->slots[i];
     if (!slot->sa)
       return NULL;
-    if (slot->hash == hash && slot->spi == key->spi) {
-      /* The packet will update the SA's second cache line and the hinted
-       * record: fetch them while the key is compared. */
-      __builtin_prefetch((const char *)slot->sa + 64, 1);
-      if (slot->hint)
-        __builtin_prefetch(slot->hint, 1);
-      if (esp_sa_key_equal(&slot->sa->key, key))
-        return slot->sa;
-    }
+    if (slot_matches(slot, key, dst_word))
+      return slot_sa(slot);
   }
 }
 
@@ -103,60 +115,46 @@ IPSECDIAG_HOT void esp_sa_table_prefetch_slot(const esp_sa_table_t *table, guint
   __builtin_prefetch(&table->slots[hash & table->mask]);
 }
 
-IPSECDIAG_HOT void esp_sa_table_prefetch_sa(const esp_sa_table_t *table, guint32 hash, guint32 spi)
+IPSECDIAG_HOT void esp_sa_table_prefetch_sa(const esp_sa_table_t *table, guint32 hash, const esp_sa_key_t *key)
 {
-  /* Only the slots are read: the first whose hash and SPI match is almost
-   * always the SA (a wrong guess costs a wasted prefetch, not a result). */
+  /* Only the slots are read: an IPv6 key's first slot with the same SPI and
+   * folded address is almost always its SA (a wrong guess costs a wasted
+   * prefetch, not a result). */
+  guint32 dst_word = esp_sa_dst_word(&key->dst);
   for (guint i = hash & table->mask;; i = (i + 1) & table->mask) {
     const esp_sa_slot_t *slot = &table->slots[i];
     if (!slot->sa)
       return;
-    if (slot->hash == hash && slot->spi == spi) {
-      __builtin_prefetch(slot->sa, 1);
-      __builtin_prefetch((const char *)slot->sa + 64, 1);
-      if (slot->hint)
-        __builtin_prefetch(slot->hint, 1);
+    if (slot->spi == key->spi && slot->dst_word == dst_word) {
+      __builtin_prefetch(slot_sa(slot), 1);
       return;
     }
   }
 }
 
-static void place(esp_sa_slot_t *slots, guint mask, esp_sa_t *sa, const void *hint, guint32 hash)
+static void place(esp_sa_slot_t *slots, guint mask, esp_sa_t *sa)
 {
-  guint i = hash & mask;
+  guint i = esp_sa_key_hash(&sa->key) & mask;
   while (slots[i].sa)
     i = (i + 1) & mask;
-  slots[i] = (esp_sa_slot_t){.sa = sa, .hint = hint, .spi = sa->key.spi, .hash = hash};
+  slots[i] = (esp_sa_slot_t){.sa = (guintptr)sa | sa->key.dst.family, .spi = sa->key.spi,
+                             .dst_word = esp_sa_dst_word(&sa->key.dst)};
 }
 
-/* Takes ownership of sa; its key must not be in the table yet. */
+/* Takes ownership of sa (64-byte aligned); its key must not be in the table yet. */
 void esp_sa_table_insert(esp_sa_table_t *table, esp_sa_t *sa)
 {
+  g_assert(((guintptr)sa & SLOT_FAMILY_MASK) == 0 && sa->key.dst.family <= SLOT_FAMILY_MASK);
   if ((table->count + 1) * 2 > table->mask + 1) {
     guint new_mask = table->mask * 2 + 1;
     esp_sa_slot_t *slots = slots_new((gsize)new_mask + 1);
     for (guint i = 0; i <= table->mask; i++)
       if (table->slots[i].sa)
-        place(slots, new_mask, table->slots[i].sa, table->slots[i].hint, table->slots[i].hash);
+        place(slots, new_mask, slot_sa(&table->slots[i]));
     g_aligned_free(table->slots);
     table->slots = slots;
     table->mask = new_mask;
   }
-  place(table->slots, table->mask, sa, NULL, esp_sa_key_hash(&sa->key));
+  place(table->slots, table->mask, sa);
   table->count++;
-}
-
-/* Sets what a lookup of sa prefetches besides the SA (NULL: nothing). sa
- * must be in the table. */
-void esp_sa_table_set_hint(esp_sa_table_t *table, const esp_sa_t *sa, const void *hint)
-{
-  guint32 hash = esp_sa_key_hash(&sa->key);
-  for (guint i = hash & table->mask;; i = (i + 1) & table->mask) {
-    esp_sa_slot_t *slot = &table->slots[i];
-    g_assert(slot->sa);
-    if (slot->sa == sa) {
-      slot->hint = hint;
-      return;
-    }
-  }
 }

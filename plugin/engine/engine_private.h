@@ -19,20 +19,31 @@ typedef struct {
   ipsecdiag_addr_t dst;
 } esp_sa_key_t;
 
-/* One ESP SA (SPI and receiver). An in-order ESP packet reads and writes
- * the fields up to health's sequence state, its first two cache lines (the
- * window after them only once a run had a gap or reordering): they come
- * first, together, so that a packet touches few cache lines. */
+/* One ESP SA (SPI and receiver). An ESP packet in order, from an SA whose
+ * side is settled, reads and writes only the first cache line: every field
+ * it needs is there, the key included only as far as the table's slot
+ * holds it (engine_esp_sas.c). The rest is read on an SA's first packet, on
+ * exceptions (gaps, reordering, a change of sender) and for the results. */
 typedef struct {
-  esp_sa_key_t key;
-  guint32 tunnel;
+  /* first cache line (see the static assertion in engine_esp_sas.c) */
+  float silence_floor;           /* at most its side's longest silence: a shorter gap needs no look */
   guint8 direction;              /* 0 initiator to responder, 1 reverse, 2 unknown */
+  guint8 unused;
+  guint16 flags;                 /* ESP_SA_* (engine_esp_health.h) */
   guint32 last_frame;
   guint32 last_sequence;
   guint64 packets, bytes;
-  esp_health_sa_t health;        /* engine_esp_health.c */
-  ipsecdiag_endpoint_t src;
+  double last_time;
+  esp_sequence_t seq;            /* its first fields complete the line */
+  /* the rest */
+  esp_sa_key_t key;
+  guint32 tunnel;
   guint32 first_frame;
+  guint32 native_frame;          /* first native packet, 0 none */
+  guint32 index;                 /* position in the engine's list of ESP SAs */
+  guint16 dst_port;              /* UDP destination port, 0 native */
+  double first_time;
+  ipsecdiag_endpoint_t src;
 } esp_sa_t;
 
 /* engine_hot_arena.c: records that every ESP packet touches, packed on
@@ -52,15 +63,14 @@ esp_sa_table_t *esp_sa_table_new(void);
 void esp_sa_table_free(esp_sa_table_t *table);
 esp_sa_t *esp_sa_table_lookup(const esp_sa_table_t *table, const esp_sa_key_t *key);
 void esp_sa_table_insert(esp_sa_table_t *table, esp_sa_t *sa);
-void esp_sa_table_set_hint(esp_sa_table_t *table, const esp_sa_t *sa, const void *hint);
 guint esp_sa_table_size(const esp_sa_table_t *table);
 /* Prefetch hints (no effect on the table's contents), by the key's
- * esp_sa_key_hash: the slot a lookup starts at; the lines of the SA whose
- * slot matches (hash and SPI) and its hint (reads the slots, so best after
+ * esp_sa_key_hash: the slot a lookup starts at; the first line of the SA
+ * whose slot matches (reads the slots, so best after
  * esp_sa_table_prefetch_slot had time to land). */
 guint32 esp_sa_key_hash(const esp_sa_key_t *key);
 void esp_sa_table_prefetch_slot(const esp_sa_table_t *table, guint32 hash);
-void esp_sa_table_prefetch_sa(const esp_sa_table_t *table, guint32 hash, guint32 spi);
+void esp_sa_table_prefetch_sa(const esp_sa_table_t *table, guint32 hash, const esp_sa_key_t *key);
 
 /* engine_esp_later.c: an ESP packet fed with ipsecdiag_engine_feed_esp_later. */
 typedef struct {
@@ -205,11 +215,12 @@ void engine_check_natt_support(ipsecdiag_engine_t *engine, ipsecdiag_tunnel_t *t
 /* engine_esp_health.c: per-SPI sequence analysis, one-way / missing / stale
  * ESP, NAT-T vs native ESP, NAT keepalives. */
 void engine_esp_health_free(struct engine_esp_health *health);
-/* A new ESP SA (after linking by endpoints) and each of its packets; may
- * raise immediate findings on a frame record it creates. */
+/* A new ESP SA (after linking by endpoints) and each of its packets (the
+ * first included: counts, times, sequence); may raise immediate findings on
+ * a frame record it creates. */
 void engine_esp_sa_created(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsecdiag_packet_t *pkt);
 ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsecdiag_packet_t *pkt,
-                                     guint32 sequence);
+                                     guint32 sequence, guint32 esp_length);
 /* TRUE when ESP packets of the tunnel were counted (either direction). */
 gboolean engine_esp_seen(const ipsecdiag_engine_t *engine, guint32 tunnel);
 /* Any IKE packet or NAT keepalive of a tunnel (keepalive: the frame is one). */

@@ -908,6 +908,82 @@ static void test_keepalive_missing(void)
   sc_finish(&s);
 }
 
+/* The natted side's longest silence against a plain model of it, over
+ * random mixes of: ESP on UDP 4500 from three SAs of that side (an SA leaves
+ * the side's record alone while it is the last sender), the same SAs'
+ * native ESP (which is no sending on UDP 4500, but moves the SA's own
+ * times), IKE on UDP 4500 and the other side's ESP. One gap is long. */
+static void test_keepalive_silence_model(void)
+{
+  const ipsecdiag_endpoint_t i_native = ep("192.0.2.10", 0), r_native = ep("198.51.100.20", 0);
+  for (guint32 seed = 1; seed <= 300; seed++) {
+    GRand *rand = g_rand_new_with_seed(seed);
+    sc_t s = sc_new();
+    peers_t p = peers_new(0x70);
+    peers_nat_initiator(&p);
+    tunnel_up(&s, 0.0, &p);
+    /* The model: the initiator's sends on UDP 4500 (IKE_AUTH at 0.2, frame 3). */
+    double last_sent = 0.2, longest = 0;
+    guint32 last_frame = 3, from_frame = 0;
+    guint32 last_spi = 0, from_spi = 0;
+    guint32 sequence[3] = {0, 0, 0}, responder_sequence = 0, message_id = 2;
+    double t = 1.0;
+    guint32 long_gap_at = (guint32)g_rand_int_range(rand, 3, 40);
+    for (guint32 n = 0; n < 40; n++) {
+      t += g_rand_double_range(rand, 0.05, 3.0);
+      if (n == long_gap_at)
+        t += g_rand_double_range(rand, 41.0, 90.0);
+      guint k = (guint)g_rand_int_range(rand, 0, 3);
+      guint32 spi = 0xc0000071 + k;
+      int kind = g_rand_int_range(rand, 0, 100);
+      gboolean sent = FALSE;
+      if (kind < 55) {
+        esp(&s, t, &p.i4500, &p.r4500, spi, ++sequence[k]);
+        sent = TRUE;
+      } else if (kind < 70) {
+        esp(&s, t, &i_native, &r_native, spi, ++sequence[k]);
+      } else if (kind < 78) {
+        send_ike(&s, t, &p, TRUE, TRUE, sk(&p, IKEV2_EXCH_INFORMATIONAL, TRUE, FALSE, message_id, 0xc1));
+        send_ike(&s, t + 0.01, &p, FALSE, TRUE, sk(&p, IKEV2_EXCH_INFORMATIONAL, FALSE, TRUE, message_id, 0xc2));
+        message_id++;
+        t += 0.01;
+        sent = TRUE;
+        spi = 0;
+        /* the request's frame is the one before the response's */
+      } else {
+        esp(&s, t, &p.r4500, &p.i4500, 0xc00000f0, ++responder_sequence);
+      }
+      if (sent) {
+        double at = spi ? t : t - 0.01;
+        guint32 frame = spi ? s.frame : s.frame - 1;
+        if (at - last_sent > longest) {
+          longest = at - last_sent;
+          from_frame = last_frame;
+          from_spi = last_spi;
+        }
+        last_sent = at;
+        last_frame = frame;
+        last_spi = spi;
+      }
+    }
+    if (t - last_sent > longest) {                  /* silent to the end of the capture */
+      longest = t - last_sent;
+      from_frame = last_frame;
+      from_spi = last_spi;
+    }
+    ipsecdiag_engine_finalize(s.engine);
+    const ipsecdiag_finding_t *f = the_finding(&s, "nat_keepalive_missing");
+    char text[32];
+    g_snprintf(text, sizeof text, "%.0f", longest);
+    assert_param(f, "silence", text);
+    g_assert_cmpuint(f->frame, ==, from_frame);
+    g_snprintf(text, sizeof text, "0x%08x", from_spi);
+    assert_param(f, "spi", from_spi ? text : NULL);
+    sc_finish(&s);
+    g_rand_free(rand);
+  }
+}
+
 /* ---------- stale and never negotiated SPIs ---------- */
 
 static void test_stale_after_new_ike_sa(void)
@@ -1341,6 +1417,7 @@ int main(int argc, char **argv)
   g_test_add_func("/esp/nat/udp-without-nat", test_udp_without_nat);
   g_test_add_func("/esp/nat/keepalives", test_keepalives);
   g_test_add_func("/esp/nat/keepalive-missing", test_keepalive_missing);
+  g_test_add_func("/esp/nat/keepalive-silence-model", test_keepalive_silence_model);
   g_test_add_func("/esp/stale/new-ike-sa", test_stale_after_new_ike_sa);
   g_test_add_func("/esp/child-sa/registry", test_child_sa_registry);
   g_test_add_func("/esp/child-sa/rekey", test_child_sa_rekey);
