@@ -713,7 +713,10 @@ const ipsecdiag_frame_t *ipsecdiag_engine_feed_ike(ipsecdiag_engine_t *engine,
     else if (role == IPSECDIAG_ROLE_RESPONDER)
       tunnel->responder_ttl = pkt->ttl;
   }
+  gboolean natt_was_expected = ipsecdiag_natt_expected(tunnel);
   engine_check_nat_detection(tunnel, msg, pkt, role);
+  if (!natt_was_expected && ipsecdiag_natt_expected(tunnel))
+    engine_esp_natt_now_expected(engine, tunnel->id);
   engine_update_capture_side(tunnel);
 
   guint64 digest = engine_message_digest(data, len);

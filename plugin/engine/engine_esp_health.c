@@ -556,6 +556,7 @@ void engine_esp_sa_created(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsec
     sa->direction = sa->key.spi == child->spi_i ? IPSECDIAG_ESP_DIR_R2I : IPSECDIAG_ESP_DIR_I2R;
   }
   if (sa->tunnel) {
+    sa->flags |= ESP_SA_LINKED;
     tunnel_esp_t *t = tunnel_esp(engine, sa->tunnel);
     if (!t->sa_indexes)
       t->sa_indexes = g_array_new(FALSE, FALSE, sizeof(guint32));
@@ -587,13 +588,25 @@ static IPSECDIAG_COLD ipsecdiag_frame_t *check_native_esp(ipsecdiag_engine_t *en
                                                           const ipsecdiag_packet_t *pkt, guint32 sequence)
 {
   const ipsecdiag_tunnel_t *tunnel = engine_tunnel_get(engine, sa->tunnel);
-  if (!tunnel || !ipsecdiag_natt_expected(tunnel))
+  if (!tunnel || !ipsecdiag_natt_expected(tunnel)) {
+    sa->flags |= ESP_SA_NATIVE_CLEAN;    /* until the tunnel expects NAT-T: not per packet */
     return NULL;
+  }
   sa->native_frame = pkt->frame;
   sa->flags |= ESP_SA_NATIVE_SEEN;
   ipsecdiag_frame_t *frame = esp_frame(engine, sa, pkt->frame, sequence);
   engine_attach_finding(engine, frame, native_finding(engine, sa, tunnel, FALSE));
   return frame;
+}
+
+void engine_esp_natt_now_expected(ipsecdiag_engine_t *engine, guint32 tunnel)
+{
+  const tunnel_esp_t *t = tunnel_esp_const(engine, tunnel);
+  for (guint i = 0; t && t->sa_indexes && i < t->sa_indexes->len; i++) {
+    esp_sa_t *sa = (esp_sa_t *)sa_at(engine, g_array_index(t->sa_indexes, guint32, i));
+    if (sa && sa->tunnel == tunnel)
+      sa->flags &= (guint16)~ESP_SA_NATIVE_CLEAN;
+  }
 }
 
 /* UDP encapsulation without a NAT: judged on each SA's first UDP packet. */
@@ -674,12 +687,12 @@ IPSECDIAG_HOT ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, e
   sa->last_sequence = sequence;
   sa->last_time = pkt->time;
 
-  if (G_UNLIKELY(!udp && !(flags & ESP_SA_NATIVE_SEEN)) && sa->tunnel) {
+  if (G_UNLIKELY(!udp && (flags & (ESP_SA_NATIVE_SEEN | ESP_SA_NATIVE_CLEAN | ESP_SA_LINKED)) == ESP_SA_LINKED)) {
     ipsecdiag_frame_t *noted = check_native_esp(engine, sa, pkt, sequence);
     if (noted)
       frame = noted;
   }
-  if (G_UNLIKELY(udp && !(flags & ESP_SA_NAT_CHECKED)) && sa->tunnel) {
+  if (G_UNLIKELY(udp && (flags & (ESP_SA_NAT_CHECKED | ESP_SA_LINKED)) == ESP_SA_LINKED)) {
     ipsecdiag_frame_t *noted = check_udp_without_nat(engine, sa, tunnel_esp(engine, sa->tunnel), pkt, sequence);
     if (noted)
       frame = noted;

@@ -42,6 +42,8 @@ enum {
   ESP_SA_NATIVE_SEEN = 1 << 3,   /* a native packet was noted (native despite NAT) */
   ESP_SA_LAST_SENDER = 1 << 4,   /* it sent its side's last packet on UDP 4500: see esp_side_t */
   ESP_SA_SIDE_UP = 1 << 5,       /* its side's IKE SA was up (states only rise) */
+  ESP_SA_LINKED = 1 << 6,        /* it belongs to a tunnel (final once created) */
+  ESP_SA_NATIVE_CLEAN = 1 << 7,  /* native, and its tunnel does not expect NAT-T (engine_esp_natt_now_expected) */
 };
 
 struct engine_esp_health;

@@ -221,6 +221,9 @@ void engine_esp_health_free(struct engine_esp_health *health);
 void engine_esp_sa_created(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsecdiag_packet_t *pkt);
 ipsecdiag_frame_t *engine_esp_packet(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsecdiag_packet_t *pkt,
                                      guint32 sequence, guint32 esp_length);
+/* The tunnel's NAT detection now expects NAT-T (it did not before): its
+ * SAs' native ESP is checked again (esp_native_despite_nat). */
+void engine_esp_natt_now_expected(ipsecdiag_engine_t *engine, guint32 tunnel);
 /* TRUE when ESP packets of the tunnel were counted (either direction). */
 gboolean engine_esp_seen(const ipsecdiag_engine_t *engine, guint32 tunnel);
 /* Any IKE packet or NAT keepalive of a tunnel (keepalive: the frame is one). */

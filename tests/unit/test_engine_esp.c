@@ -791,6 +791,31 @@ static void test_native_despite_nat(void)
   sc_finish(&s);
 }
 
+/* Native ESP while the tunnel saw no NAT is fine; once a later NAT
+ * detection of the same IKE SA shows one, the next native packet is noted. */
+static void test_native_after_nat_detected_later(void)
+{
+  sc_t s = sc_new();
+  peers_t p = peers_new(0x44);
+  tunnel_up(&s, 0.0, &p);
+  ipsecdiag_endpoint_t i = p.i, r = p.r;
+  i.port = r.port = 0;
+  for (guint32 n = 1; n <= 5; n++)
+    g_assert_null(esp(&s, 1.0 + n * 0.1, &i, &r, 0xc0000035, n));
+  /* The initiator starts over with the same SPI from behind a NAT (its hash now differs). */
+  peers_nat_initiator(&p);
+  send_ike(&s, 2.0, &p, TRUE, FALSE, ike_sa_init(&p, FALSE));
+  g_assert_cmpint(ipsecdiag_engine_tunnel(s.engine, 1)->nat_initiator, ==, 1);
+  const ipsecdiag_frame_t *frame = esp(&s, 2.5, &i, &r, 0xc0000035, 6);
+  g_assert_nonnull(frame);
+  g_assert_cmpstr(((const ipsecdiag_finding_t *)g_ptr_array_index(frame->findings, 0))->rule_id, ==,
+                  "esp_native_despite_nat");
+  g_assert_null(esp(&s, 2.6, &i, &r, 0xc0000035, 7));
+  ipsecdiag_engine_finalize(s.engine);
+  g_assert_cmpuint(count_rule(&s, "esp_native_despite_nat"), ==, 1);
+  sc_finish(&s);
+}
+
 static void test_udp_without_nat(void)
 {
   sc_t s = sc_new();
@@ -1414,6 +1439,7 @@ int main(int argc, char **argv)
   g_test_add_func("/esp/tunnel/one-way", test_one_way_at_initiator);
   g_test_add_func("/esp/tunnel/one-way-sender-side", test_one_way_sender_side);
   g_test_add_func("/esp/nat/native-despite-nat", test_native_despite_nat);
+  g_test_add_func("/esp/nat/native-after-nat-detected-later", test_native_after_nat_detected_later);
   g_test_add_func("/esp/nat/udp-without-nat", test_udp_without_nat);
   g_test_add_func("/esp/nat/keepalives", test_keepalives);
   g_test_add_func("/esp/nat/keepalive-missing", test_keepalive_missing);
