@@ -59,7 +59,7 @@ static inline gboolean slot_matches(const esp_sa_slot_t *slot, const esp_sa_key_
 }
 
 /* A few multiplications over the SPI and the address words (only the 4
- * bytes an IPv4 address has, as esp_sa_key_equal compares). */
+ * bytes an IPv4 address has, as slot_matches compares). */
 IPSECDIAG_HOT guint32 esp_sa_key_hash(const esp_sa_key_t *k)
 {
   guint32 w[4];

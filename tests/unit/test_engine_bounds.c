@@ -13,6 +13,7 @@
 #include "ipsecdiag/engine.h"
 #include "ipsecdiag/esp.h"
 #include "ipsecdiag/ike_parse.h"
+#include "../../plugin/engine/engine_private.h"
 
 static ipsecdiag_packet_t packet(guint32 frame, double time, guint32 src, guint32 dst, guint16 port)
 {
@@ -85,6 +86,94 @@ static void test_millions_of_esp_spis(void)
   g_assert_cmpuint(ipsecdiag_engine_esp_tunnel(engine, 1, &dst), ==, 0);
   ipsecdiag_engine_finalize(engine);
   ipsecdiag_engine_free(engine);
+}
+
+/* The table's slot holds an IPv6 receiver only as a fold of its words:
+ * receivers with the same fold, and an IPv6 receiver whose fold is an IPv4
+ * one, stay distinct SAs with their own counts. */
+static void test_esp_sa_table_folded_keys(void)
+{
+  ipsecdiag_engine_t *engine = ipsecdiag_engine_new();
+  ipsecdiag_packet_t v4 = packet(1, 0.001, 0x0a000001, 0x0b000001, 0);
+  ipsecdiag_packet_t a = v4, b = v4, c = v4;
+  a.src.addr.family = a.dst.addr.family = 6;
+  b.src.addr.family = b.dst.addr.family = 6;
+  c.src.addr.family = c.dst.addr.family = 6;
+  static const guint8 words[2][4] = {{0x20, 0x01, 0x0d, 0xb8}, {0x00, 0x00, 0x00, 0x07}};
+  memcpy(a.dst.addr.bytes, words[0], 4);
+  memcpy(a.dst.addr.bytes + 12, words[1], 4);
+  memcpy(b.dst.addr.bytes, words[1], 4);     /* the same words swapped: the same fold */
+  memcpy(b.dst.addr.bytes + 12, words[0], 4);
+  memset(c.dst.addr.bytes + 4, 0, 12);       /* the IPv4 receiver's word, the rest zero: its fold */
+  const ipsecdiag_packet_t *pkts[4] = {&v4, &a, &b, &c};
+  for (guint32 n = 0; n < 4; n++)
+    for (guint32 k = 0; k <= n; k++) {
+      ipsecdiag_packet_t pkt = *pkts[n];
+      pkt.frame = n * 10 + k + 1;
+      ipsecdiag_engine_feed_esp(engine, &pkt, 0x5000, k + 1, 100);
+    }
+  g_assert_cmpuint(ipsecdiag_engine_esp_sa_count(engine), ==, 4);
+  for (guint32 n = 0; n < 4; n++) {
+    gint index = ipsecdiag_engine_esp_sa_index(engine, 0x5000, &pkts[n]->dst.addr);
+    g_assert_cmpint(index, ==, (gint)n);
+    ipsecdiag_esp_sa_info_t info;
+    g_assert_true(ipsecdiag_engine_esp_sa_info(engine, (guint)index, &info));
+    g_assert_cmpuint(info.packets, ==, n + 1);
+    g_assert_cmpint(memcmp(info.dst.addr.bytes, pkts[n]->dst.addr.bytes, 16), ==, 0);
+  }
+  ipsecdiag_engine_free(engine);
+}
+
+static esp_sa_t *table_sa(const ipsecdiag_addr_t *dst)
+{
+  esp_sa_t *sa = g_aligned_alloc0(1, sizeof *sa, 64);
+  sa->key.spi = 0x6000;
+  sa->key.dst = *dst;
+  return sa;
+}
+
+/* A key with the same fold as `first` (equal changes to two of its words)
+ * whose lookup starts at the same slot, so that it meets first's slot. */
+static ipsecdiag_addr_t same_fold_same_slot(const ipsecdiag_addr_t *first, guint8 family)
+{
+  esp_sa_key_t a = {.spi = 0x6000, .dst = *first};
+  for (guint32 d = 1;; d++) {
+    esp_sa_key_t b = a;
+    b.dst.family = family;
+    guint32 w[4];
+    memcpy(w, b.dst.bytes, sizeof w);
+    w[1] ^= d;
+    w[2] ^= d;
+    memcpy(b.dst.bytes, w, sizeof w);
+    if (((esp_sa_key_hash(&a) ^ esp_sa_key_hash(&b)) & 1023) == 0 && memcmp(&a.dst, &b.dst, sizeof a.dst) != 0)
+      return b.dst;
+  }
+}
+
+/* The table (1 024 slots to begin with) on keys built to collide: an IPv6
+ * receiver with another's fold starting at its slot, and an IPv6 receiver
+ * whose fold is an IPv4 receiver's address, starting at its slot. */
+static void test_esp_sa_table_colliding_folds(void)
+{
+  esp_sa_table_t *table = esp_sa_table_new();
+  ipsecdiag_addr_t v6 = {.family = 6, .bytes = {0x20, 0x01, 0x0d, 0xb8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 9}};
+  ipsecdiag_addr_t v4 = {.family = 4, .bytes = {192, 0, 2, 1}};
+  /* The IPv4 receiver comes last: its lookup then meets the IPv6 one with its fold first. */
+  ipsecdiag_addr_t keys[4] = {v6, same_fold_same_slot(&v6, 6), same_fold_same_slot(&v4, 6), v4};
+  esp_sa_t *sas[4];
+  for (guint i = 0; i < 4; i++) {
+    esp_sa_key_t key = {.spi = 0x6000, .dst = keys[i]};
+    g_assert_null(esp_sa_table_lookup(table, &key));
+    sas[i] = table_sa(&keys[i]);
+    esp_sa_table_insert(table, sas[i]);
+  }
+  for (guint i = 0; i < 4; i++) {
+    esp_sa_key_t key = {.spi = 0x6000, .dst = keys[i]};
+    g_assert_true(esp_sa_table_lookup(table, &key) == sas[i]);
+  }
+  esp_sa_table_free(table);
+  for (guint i = 0; i < 4; i++)
+    g_aligned_free(sas[i]);
 }
 
 /* The ESP SA table (open addressing, grown by doubling): the same SPI
@@ -344,6 +433,8 @@ int main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/bounds/esp_spis", test_millions_of_esp_spis);
   g_test_add_func("/bounds/esp_sa_table_keys", test_esp_sa_table_keys);
+  g_test_add_func("/bounds/esp_sa_table_folded_keys", test_esp_sa_table_folded_keys);
+  g_test_add_func("/bounds/esp_sa_table_colliding_folds", test_esp_sa_table_colliding_folds);
   g_test_add_func("/bounds/frame_records_by_number", test_frame_records_by_number);
   g_test_add_func("/bounds/tunnels", test_tunnel_cap);
   g_test_add_func("/bounds/messages_per_tunnel", test_messages_per_tunnel);
