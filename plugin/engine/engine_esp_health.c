@@ -535,7 +535,7 @@ void engine_esp_sa_created(ipsecdiag_engine_t *engine, esp_sa_t *sa, const ipsec
 {
   struct engine_esp_health *h = health_get(engine);
   sa->index = h->sas->len;
-  sa->first_time = sa->last_time = pkt->time;
+  sa->first_time = pkt->time;             /* last_time: engine_esp_packet, on this packet too */
   if (pkt->src.port != 0 || pkt->dst.port != 0)
     sa->flags |= ESP_SA_UDP;
   sa->dst_port = pkt->dst.port;
@@ -601,10 +601,10 @@ static IPSECDIAG_COLD ipsecdiag_frame_t *check_native_esp(ipsecdiag_engine_t *en
 
 void engine_esp_natt_now_expected(ipsecdiag_engine_t *engine, guint32 tunnel)
 {
-  const tunnel_esp_t *t = tunnel_esp_const(engine, tunnel);
+  const tunnel_esp_t *t = tunnel_esp_const(engine, tunnel);   /* non-NULL: the health record exists */
   for (guint i = 0; t && t->sa_indexes && i < t->sa_indexes->len; i++) {
-    esp_sa_t *sa = (esp_sa_t *)sa_at(engine, g_array_index(t->sa_indexes, guint32, i));
-    if (sa && sa->tunnel == tunnel)
+    esp_sa_t *sa = g_ptr_array_index(engine->esp_health->sas, g_array_index(t->sa_indexes, guint32, i));
+    if (sa->tunnel == tunnel)
       sa->flags &= (guint16)~ESP_SA_NATIVE_CLEAN;
   }
 }

@@ -90,7 +90,8 @@ static void test_millions_of_esp_spis(void)
 
 /* The table's slot holds an IPv6 receiver only as a fold of its words:
  * receivers with the same fold, and an IPv6 receiver whose fold is an IPv4
- * one, stay distinct SAs with their own counts. */
+ * one, stay distinct SAs with their own counts through the engine. (Their
+ * lookups rarely meet each other's slots here: the keys built to, below.) */
 static void test_esp_sa_table_folded_keys(void)
 {
   ipsecdiag_engine_t *engine = ipsecdiag_engine_new();
